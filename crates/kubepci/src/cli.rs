@@ -1,0 +1,26 @@
+//! Command-line definition (clap derive). Each subcommand's arguments live beside its code in
+//! `commands/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::telemetry::LogArgs;
+
+/// kubepci makes a Kubernetes platform PCI DSS v4.0.1 compliant and proves it.
+#[derive(Debug, Parser)]
+#[command(name = "kubepci", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check manifests (files, directories or `-` for stdin) against the PCI DSS rule catalogue
+    Scan(commands::scan::ScanArgs),
+    /// List the rule catalogue or explain one rule
+    Rules(commands::rules::RulesArgs),
+}

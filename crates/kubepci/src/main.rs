@@ -1,0 +1,25 @@
+//! `kubepci`: the command-line entry point.
+//!
+//! This crate only parses arguments, installs logging and maps results to exit codes; the
+//! work happens in the library crates underneath (see docs/architecture.md).
+
+mod cli;
+mod commands;
+mod telemetry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    telemetry::init(&cli.log);
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            // `{:#}` prints the whole context chain on one line.
+            eprintln!("error: {error:#}");
+            ExitCode::from(commands::EXIT_ERROR)
+        }
+    }
+}
