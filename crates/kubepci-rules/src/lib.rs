@@ -1,0 +1,29 @@
+//! The kubepci rule catalogue.
+//!
+//! Every rule is one file under `rules/<area>/`: a unit struct declared with
+//! [`declare_rule!`](crate::declare_rule) (stable `KPnnnn` ID, kebab-case name, severity,
+//! target, PCI DSS v4.0.1 references, documentation with rationale, remediation and a failing
+//! and a passing example) plus an `impl Rule` with the check. [`registry::RULES`] is the one
+//! list of rules.
+//!
+//! Rules are pure: no I/O, no async, no global state. They read an [`Inventory`] and report
+//! [`Finding`](kubepci_model::Finding)s through a [`Context`].
+
+#[macro_use]
+mod macros;
+
+mod context;
+pub mod docgen;
+mod docs;
+mod meta;
+pub mod pci;
+pub mod registry;
+mod rules;
+mod settings;
+
+pub use context::Context;
+pub use docs::RuleDocs;
+pub use kubepci_k8s::Inventory;
+pub use meta::{Rule, RuleMeta, Tag, Target};
+pub use registry::{RULES, find, run_rule};
+pub use settings::Settings;

@@ -1,0 +1,80 @@
+//! The one list of rules, and how one rule runs over an inventory.
+
+use kubepci_k8s::{Inventory, PodTemplate};
+use kubepci_model::Finding;
+
+use crate::rules::pod_security::*;
+use crate::rules::workload::*;
+use crate::{Context, Rule, Settings, Target};
+
+/// Every rule, sorted by ID.
+pub static RULES: &[&dyn Rule] = &[
+    &PrivilegedContainer,
+    &HostPid,
+    &HostIpc,
+    &HostNetwork,
+    &HostPathVolume,
+    &HostPort,
+    &CapabilitiesBaseline,
+    &CapabilitiesRestricted,
+    &AppArmorUnconfined,
+    &SeLinuxOptions,
+    &ProcMountUnmasked,
+    &ProcMountRestricted,
+    &SeccompUnconfined,
+    &SeccompProfileMissing,
+    &UnsafeSysctl,
+    &RestrictedVolumeTypes,
+    &PrivilegeEscalationAllowed,
+    &RunAsNonRootMissing,
+    &RunAsRootUser,
+    &WindowsHostProcess,
+    &HostProbesAndLifecycle,
+    &WritableRootFilesystem,
+    &WorkloadInDefaultNamespace,
+    &BarePodInCde,
+];
+
+/// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).
+#[must_use]
+pub fn find(id_or_name: &str) -> Option<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
+}
+
+/// Runs one rule over the inventory, appending its findings.
+pub fn run_rule(
+    rule: &dyn Rule,
+    inventory: &Inventory,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) {
+    let meta = rule.meta();
+    match meta.target {
+        Target::PodTemplates => {
+            for kind in kubepci_k8s::POD_TEMPLATE_KINDS {
+                for object in inventory.of_kind(kind) {
+                    if let Some(pod) = PodTemplate::of(object) {
+                        let mut cx =
+                            Context::new(inventory, settings, meta, Some(object), findings);
+                        rule.check_pod(&pod, &mut cx);
+                    }
+                }
+            }
+        }
+        Target::Kinds(kinds) => {
+            for kind in kinds {
+                for object in inventory.of_kind(kind) {
+                    let mut cx = Context::new(inventory, settings, meta, Some(object), findings);
+                    rule.check_object(object, &mut cx);
+                }
+            }
+        }
+        Target::Inventory(_) => {
+            let mut cx = Context::new(inventory, settings, meta, None, findings);
+            rule.check_inventory(&mut cx);
+        }
+    }
+}

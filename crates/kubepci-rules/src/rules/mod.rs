@@ -1,0 +1,12 @@
+//! The rules, one file each, grouped by area.
+
+pub(crate) mod pod_security;
+pub(crate) mod workload;
+
+/// What every rule file needs.
+pub(crate) mod prelude {
+    pub(crate) use kubepci_k8s::{Object, PodTemplate};
+    pub(crate) use kubepci_model::{JsonPointer, Node};
+
+    pub(crate) use crate::{Context, Rule, RuleMeta, Target};
+}
