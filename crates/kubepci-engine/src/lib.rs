@@ -1,0 +1,25 @@
+//! The kubepci engine: one entry point from inputs to an ordered list of findings.
+//!
+//! - [`Config`]: `kubepci.yaml` (namespace scopes, disabled rules, rule settings), parsed
+//!   strictly: unknown keys are errors with file:line.
+//! - [`WaiverRegister`]: the waiver register (PCI exceptions and compensating controls),
+//!   validated (justification, approver, creation and expiry dates, expiry at most 365 days
+//!   after creation) and applied: waived findings stay findings, marked with the waiver.
+//! - [`scan`]: loads the inputs in parallel (parsing only kinds some selected rule reads),
+//!   indexes them, runs the selected rules in parallel and returns a [`ScanReport`] in a
+//!   deterministic order.
+//!
+//! The engine does no network I/O and no async; it reads only the input files it is given.
+
+mod config;
+mod scan;
+mod selection;
+mod waivers;
+
+pub use config::{Config, ConfigError, RawConfig, config_schema, load_config};
+pub use scan::{Input, ScanOptions, ScanReport, scan, scan_inputs};
+pub use selection::{RuleSelection, SelectionError};
+pub use waivers::{
+    MAX_WAIVER_DAYS, WAIVER_ANNOTATION, Waiver, WaiverError, WaiverNote, WaiverRegister,
+    parse_date, parse_waivers,
+};

@@ -1,0 +1,275 @@
+//! Inputs → findings.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use kubepci_k8s::source::InputPath;
+use kubepci_k8s::{InputError, Inventory, KindFilter, LoadStats, Loaded, NamespaceInfo, load};
+use kubepci_model::{Finding, ObjectRef};
+use kubepci_rules::{Rule, RuleMeta, run_rule};
+use rayon::prelude::*;
+use time::Date;
+
+use crate::{Config, WAIVER_ANNOTATION, WaiverNote, WaiverRegister};
+
+/// One input already in memory.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// How findings name it.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// How to scan.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// The configuration.
+    pub config: Config,
+    /// The rules to run (see [`crate::RuleSelection`]).
+    pub rules: Vec<&'static dyn Rule>,
+    /// The waiver register, if any.
+    pub waivers: Option<WaiverRegister>,
+    /// Namespace assumed for namespaced objects that name none (`kubectl apply -n`).
+    pub default_namespace: Option<String>,
+    /// The date waivers are evaluated on.
+    pub as_of: Date,
+}
+
+/// What a scan found.
+#[derive(Debug)]
+pub struct ScanReport {
+    /// Findings in deterministic order (file, line, rule, object, pointer).
+    pub findings: Vec<Finding>,
+    /// Documents that could not be loaded.
+    pub errors: Vec<InputError>,
+    /// Counts over the input.
+    pub stats: LoadStats,
+    /// Every namespace seen and its scope.
+    pub namespaces: Vec<NamespaceInfo>,
+    /// What the report must say about the waiver register.
+    pub waiver_notes: Vec<WaiverNote>,
+    /// The rules that ran.
+    pub rules: Vec<&'static RuleMeta>,
+    /// The date waivers were evaluated on.
+    pub as_of: Date,
+    /// Time spent loading and checking.
+    pub elapsed: Duration,
+}
+
+/// The kinds the selected rules need parsed (plus Namespaces, which carry scope).
+fn kind_filter(rules: &[&'static dyn Rule]) -> KindFilter {
+    let mut kinds: HashSet<String> = rules
+        .iter()
+        .flat_map(|r| r.meta().target.kinds().iter().map(|k| (*k).to_owned()))
+        .collect();
+    kinds.insert("Namespace".to_owned());
+    KindFilter::Only(kinds)
+}
+
+/// Reads and scans files, directories' manifests and stdin.
+#[must_use]
+pub fn scan(paths: &[InputPath], options: &ScanOptions) -> ScanReport {
+    let start = Instant::now();
+    let filter = kind_filter(&options.rules);
+    let loaded: Vec<Loaded> = paths
+        .par_iter()
+        .map(|path| match path.read() {
+            Ok(bytes) => load(
+                &path.display_name(),
+                &bytes,
+                &filter,
+                options.default_namespace.as_deref(),
+            ),
+            Err(error) => Loaded {
+                errors: vec![error],
+                stats: LoadStats {
+                    files: 1,
+                    errors: 1,
+                    ..LoadStats::default()
+                },
+                ..Loaded::default()
+            },
+        })
+        .collect();
+    finish(loaded, options, start)
+}
+
+/// Scans inputs already in memory.
+#[must_use]
+pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
+    let start = Instant::now();
+    let filter = kind_filter(&options.rules);
+    let loaded: Vec<Loaded> = inputs
+        .par_iter()
+        .map(|input| {
+            load(
+                &input.name,
+                &input.bytes,
+                &filter,
+                options.default_namespace.as_deref(),
+            )
+        })
+        .collect();
+    finish(loaded, options, start)
+}
+
+fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
+    let mut stats = LoadStats::default();
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+    for file in loaded {
+        stats.add(&file.stats);
+        objects.extend(file.objects);
+        errors.extend(file.errors);
+    }
+    let inventory = Inventory::new(objects, &options.config.scopes);
+    let settings = &options.config.settings;
+    let mut findings: Vec<Finding> = options
+        .rules
+        .par_iter()
+        .flat_map_iter(|rule| {
+            let mut out = Vec::new();
+            run_rule(*rule, &inventory, settings, &mut out);
+            out
+        })
+        .collect();
+    let waiver_notes = match &options.waivers {
+        Some(register) => {
+            register.apply(&mut findings, &annotated_waivers(&inventory), options.as_of)
+        }
+        None => Vec::new(),
+    };
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    tracing::debug!(
+        files = stats.files,
+        documents = stats.documents,
+        objects = stats.objects,
+        findings = findings.len(),
+        "scan complete"
+    );
+    ScanReport {
+        findings,
+        errors,
+        stats,
+        namespaces: inventory.namespaces().cloned().collect(),
+        waiver_notes,
+        rules: options.rules.iter().map(|r| r.meta()).collect(),
+        as_of: options.as_of,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Objects whose `kubepci.io/waiver` annotation points into the register.
+fn annotated_waivers(inventory: &Inventory) -> BTreeMap<ObjectRef, Vec<String>> {
+    inventory
+        .objects()
+        .iter()
+        .filter_map(|o| {
+            let ids = o.annotation(WAIVER_ANNOTATION)?;
+            let ids: Vec<String> = ids
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            Some((o.id.clone(), ids))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RuleSelection, parse_waivers};
+    use time::macros::date;
+
+    fn options(waivers: Option<WaiverRegister>) -> ScanOptions {
+        ScanOptions {
+            config: Config::default(),
+            rules: RuleSelection::default().resolve(&[]).expect("all rules"),
+            waivers,
+            default_namespace: None,
+            as_of: date!(2026 - 06 - 01),
+        }
+    }
+
+    const MANIFEST: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {kubepci.io/scope: cde}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+  namespace: payments
+  annotations: {kubepci.io/waiver: W-7}
+spec:
+  hostNetwork: true
+  containers:
+    - name: app
+      image: registry.example.com/app:1.0.0
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: broken, namespace: payments
+";
+
+    #[test]
+    fn findings_are_ordered_scoped_and_errors_kept() {
+        let report = scan_inputs(
+            &[Input {
+                name: "m.yaml".into(),
+                bytes: MANIFEST.as_bytes().to_vec(),
+            }],
+            &options(None),
+        );
+        assert_eq!(report.errors.len(), 1);
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.scope == kubepci_model::Scope::Cde)
+        );
+        let lines: Vec<u32> = report
+            .findings
+            .iter()
+            .filter_map(|f| f.location.as_ref().map(|l| l.line))
+            .collect();
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]));
+        assert!(report.findings.iter().any(|f| f.rule_id == "KP1004"));
+        assert!(report.findings.iter().any(|f| f.rule_id == "KP1103"));
+    }
+
+    #[test]
+    fn annotation_points_into_the_register() {
+        let register = parse_waivers(
+            "w.yaml",
+            "waivers:\n  - id: W-7\n    rules: [KP1004]\n    justification: j\n    approver: a\n    created: 2026-05-01\n    expires: 2026-07-01\n",
+        )
+        .expect("valid");
+        let report = scan_inputs(
+            &[Input {
+                name: "m.yaml".into(),
+                bytes: MANIFEST.as_bytes().to_vec(),
+            }],
+            &options(Some(register)),
+        );
+        let host_network = report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "KP1004")
+            .expect("finding");
+        assert_eq!(
+            host_network.waiver.as_ref().map(|w| w.id.as_str()),
+            Some("W-7")
+        );
+        assert!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.rule_id != "KP1004")
+                .all(|f| f.waiver.is_none())
+        );
+    }
+}
