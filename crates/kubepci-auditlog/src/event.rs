@@ -1,0 +1,260 @@
+//! Decoding request bodies into events, keeping each event's bytes exactly as received.
+//!
+//! Accepted shapes (the apiserver's webhook backend and what Falco's k8saudit plugin accepts):
+//! an `audit.k8s.io/v1` `EventList` (`{"kind":"EventList","items":[…]}`), a single `Event`
+//! object, or a JSON array of events. Falco alerts are a single JSON object or an array.
+//! Only a few header fields are read (`auditID`, `stage`, `stageTimestamp`; for alerts `uuid` and
+//! `time`); the event body itself is never re-serialised, so its SHA-256 is the hash of the bytes
+//! the sender produced.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::error::DecodeError;
+use crate::leaf::{EventKind, Stage};
+
+/// Largest body of one event the store keeps (the leaf records a u32 length; Falco's default
+/// `maxEventSize` is 256 KiB, RequestResponse events of large lists can reach megabytes).
+pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+/// Most events accepted in one request (the apiserver sends at most 400 by default).
+pub const MAX_EVENTS_PER_BATCH: usize = 10_000;
+
+/// One event of a decoded batch: where its bytes are in the body, and its header fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedEvent {
+    /// Byte range of the event in the request body.
+    pub range: Range<usize>,
+    /// Audit event or Falco alert.
+    pub kind: EventKind,
+    /// `auditID` (alerts: `uuid`, or the hex SHA-256 of the alert when it has none).
+    pub audit_id: String,
+    /// The audit stage (alerts: [`Stage::None`]).
+    pub stage: Stage,
+    /// `stageTimestamp` (alerts: `time`) as Unix nanoseconds, when present and valid.
+    pub event_time_ns: Option<i64>,
+    /// SHA-256 of the event's bytes.
+    pub sha256: [u8; 32],
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    items: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct AuditHeader<'a> {
+    #[serde(rename = "auditID", borrow, default)]
+    audit_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    stage: Option<Cow<'a, str>>,
+    #[serde(rename = "stageTimestamp", borrow, default)]
+    stage_timestamp: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct FalcoHeader<'a> {
+    #[serde(borrow, default)]
+    uuid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    time: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    output: Option<Cow<'a, str>>,
+}
+
+/// Parses an RFC 3339 timestamp into Unix nanoseconds.
+pub fn parse_rfc3339_ns(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos()).ok()
+}
+
+/// Finds the byte range of `raw` inside `body` (`raw` borrows from `body`).
+fn range_in(body: &[u8], raw: &RawValue) -> Range<usize> {
+    let start = (raw.get().as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    start..start + raw.get().len()
+}
+
+fn items<'a>(body: &'a [u8]) -> Result<Vec<Range<usize>>, DecodeError> {
+    let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let trimmed_start = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let ranges = if trimmed.starts_with('[') {
+        let list: Vec<&RawValue> =
+            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        list.iter().map(|raw| range_in(body, raw)).collect()
+    } else if trimmed.starts_with('{') {
+        let envelope: Envelope<'_> =
+            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        match envelope.items {
+            Some(list) => list.iter().map(|raw| range_in(body, raw)).collect(),
+            None => vec![trimmed_start..trimmed_start + trimmed.len()],
+        }
+    } else {
+        return Err(DecodeError::NotJson(
+            "expected a JSON object or array".into(),
+        ));
+    };
+    if ranges.len() > MAX_EVENTS_PER_BATCH {
+        return Err(DecodeError::TooManyEvents {
+            count: ranges.len(),
+            max: MAX_EVENTS_PER_BATCH,
+        });
+    }
+    Ok(ranges)
+}
+
+fn check_object(body: &[u8], range: &Range<usize>, index: usize) -> Result<(), DecodeError> {
+    if body.get(range.start) != Some(&b'{') {
+        return Err(DecodeError::NotAnObject { index });
+    }
+    if range.len() > MAX_EVENT_BYTES {
+        return Err(DecodeError::EventTooLarge {
+            index,
+            size: range.len(),
+            max: MAX_EVENT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Decodes a webhook body (`EventList`, `Event` or array) into events.
+pub fn decode_audit_events(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError> {
+    let ranges = items(body)?;
+    let mut events = Vec::with_capacity(ranges.len());
+    for (index, range) in ranges.into_iter().enumerate() {
+        check_object(body, &range, index)?;
+        let bytes = &body[range.clone()];
+        let header: AuditHeader<'_> =
+            serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let audit_id = header
+            .audit_id
+            .filter(|id| !id.is_empty())
+            .ok_or(DecodeError::MissingAuditId { index })?;
+        events.push(DecodedEvent {
+            kind: EventKind::K8sAudit,
+            audit_id: audit_id.into_owned(),
+            stage: Stage::from_name(header.stage.as_deref()),
+            event_time_ns: header.stage_timestamp.as_deref().and_then(parse_rfc3339_ns),
+            sha256: Sha256::digest(bytes).into(),
+            range,
+        });
+    }
+    Ok(events)
+}
+
+/// Decodes a Falco alert body (one object or an array) into events. An alert without `uuid` is
+/// identified by the hex SHA-256 of its bytes.
+pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError> {
+    let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let trimmed_start = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let ranges: Vec<Range<usize>> = if trimmed.starts_with('[') {
+        let list: Vec<&RawValue> =
+            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        list.iter().map(|raw| range_in(body, raw)).collect()
+    } else {
+        vec![trimmed_start..trimmed_start + trimmed.len()]
+    };
+    if ranges.len() > MAX_EVENTS_PER_BATCH {
+        return Err(DecodeError::TooManyEvents {
+            count: ranges.len(),
+            max: MAX_EVENTS_PER_BATCH,
+        });
+    }
+    let mut events = Vec::with_capacity(ranges.len());
+    for (index, range) in ranges.into_iter().enumerate() {
+        check_object(body, &range, index)?;
+        let bytes = &body[range.clone()];
+        let header: FalcoHeader<'_> =
+            serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let audit_id = match header.uuid.filter(|u| !u.is_empty()) {
+            Some(uuid) => uuid.into_owned(),
+            None if header.output.is_some() => kubepci_tlog::Hash(sha256).to_hex(),
+            None => return Err(DecodeError::MissingAuditId { index }),
+        };
+        events.push(DecodedEvent {
+            kind: EventKind::FalcoAlert,
+            audit_id,
+            stage: Stage::None,
+            event_time_ns: header.time.as_deref().and_then(parse_rfc3339_ns),
+            sha256,
+            range,
+        });
+    }
+    Ok(events)
+}
+
+/// Decodes arbitrary bytes both ways; the body of the `audit_eventlist` fuzz target. It must
+/// never panic.
+pub fn fuzz_decode(data: &[u8]) {
+    if let Ok(events) = decode_audit_events(data) {
+        for e in &events {
+            assert!(
+                e.range.end <= data.len(),
+                "event ranges stay inside the body"
+            );
+        }
+    }
+    let _ = decode_falco_alerts(data);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eventlist_keeps_exact_bytes() {
+        let body = br#"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[ {"auditID":"a","stage":"ResponseComplete","stageTimestamp":"2024-01-02T03:04:05.123456Z", "x" : 1 },{"auditID":"b","stage":"Panic"}]}"#;
+        let events = decode_audit_events(body).expect("valid list");
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            &body[events[0].range.clone()],
+            br#"{"auditID":"a","stage":"ResponseComplete","stageTimestamp":"2024-01-02T03:04:05.123456Z", "x" : 1 }"#
+        );
+        assert_eq!(events[0].stage, Stage::ResponseComplete);
+        assert_eq!(events[0].event_time_ns, Some(1_704_164_645_123_456_000));
+        assert_eq!(events[1].stage, Stage::Panic);
+        assert_eq!(events[1].event_time_ns, None);
+    }
+
+    #[test]
+    fn single_event_and_array() {
+        let one = b"  {\"auditID\":\"x\",\"stage\":\"RequestReceived\"}\n";
+        let events = decode_audit_events(one).expect("single event");
+        assert_eq!(
+            &one[events[0].range.clone()],
+            b"{\"auditID\":\"x\",\"stage\":\"RequestReceived\"}"
+        );
+        let arr = b"[{\"auditID\":\"x\"},{\"auditID\":\"y\"}]";
+        assert_eq!(decode_audit_events(arr).expect("array").len(), 2);
+    }
+
+    #[test]
+    fn rejects_bad_bodies() {
+        assert!(matches!(
+            decode_audit_events(b"{\"kind\": 0}"),
+            Err(DecodeError::MissingAuditId { index: 0 })
+        ));
+        assert!(matches!(
+            decode_audit_events(b"[1]"),
+            Err(DecodeError::NotAnObject { index: 0 })
+        ));
+        assert!(decode_audit_events(b"nope").is_err());
+        assert!(decode_audit_events(b"{\"items\":[{\"auditID\":\"a\"}").is_err());
+    }
+
+    #[test]
+    fn falco_alerts() {
+        let body = br#"[{"uuid":"u1","output":"x","time":"2024-01-02T03:04:05Z","rule":"r"},{"output":"no uuid"}]"#;
+        let alerts = decode_falco_alerts(body).expect("valid alerts");
+        assert_eq!(alerts[0].audit_id, "u1");
+        assert_eq!(alerts[1].audit_id.len(), 64);
+        assert_eq!(alerts[0].kind, EventKind::FalcoAlert);
+    }
+}
