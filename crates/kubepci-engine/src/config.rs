@@ -7,11 +7,18 @@
 //!   payments: cde
 //!   storefront: connected
 //! disable: [KP1102]       # rule IDs or names never run
+//! images:                 # rule settings: see docs/configuration.md
+//!   allowedRegistries: [registry.example.com/]
 //! ```
 
 use std::collections::BTreeMap;
 
+use kubepci_k8s::LabelKeys;
 use kubepci_model::Scope;
+use kubepci_rules::settings::{
+    ChangeControlSettings, ImageSettings, NetworkSettings, PlatformSettings, RbacSettings,
+    VulnerabilitySettings,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -94,6 +101,40 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub disable: Vec<serde_saphyr::Spanned<String>>,
+
+    // Rule settings (`kubepci_rules::Settings`), one key per section.
+    /// Label keys of the scope model (scope, zone, stores-chd, security level).
+    #[serde(default)]
+    pub labels: LabelKeys,
+    /// Namespaces whose workloads the pod-template rules skip (default: `kube-system`,
+    /// `kube-public`, `kube-node-lease`). Rules about system namespaces still look at them.
+    #[serde(default = "default_exempt_namespaces")]
+    pub exempt_namespaces: Vec<String>,
+    /// Names of the node security levels; empty: any value of the security-level label.
+    #[serde(default)]
+    pub security_levels: Vec<String>,
+    /// Network parameters (allowed egress destinations).
+    #[serde(default)]
+    pub network: NetworkSettings,
+    /// Image provenance: allowed registries and the signature policy.
+    #[serde(default)]
+    pub images: ImageSettings,
+    /// Vulnerability management: patch SLA, report age, scan date.
+    #[serde(default)]
+    pub vulnerabilities: VulnerabilitySettings,
+    /// RBAC and identity allowlists.
+    #[serde(default)]
+    pub rbac: RbacSettings,
+    /// Platform controls: which components count as detector, log forwarder, webhook…
+    #[serde(default)]
+    pub platform: PlatformSettings,
+    /// Change-control metadata required on CDE workloads.
+    #[serde(default)]
+    pub change_control: ChangeControlSettings,
+}
+
+fn default_exempt_namespaces() -> Vec<String> {
+    kubepci_rules::Settings::default().exempt_namespaces
 }
 
 /// The validated configuration.
@@ -143,6 +184,16 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         })?;
         disabled.push(rule.meta().id);
     }
+    let mut settings = kubepci_rules::Settings::default();
+    settings.labels = raw.labels;
+    settings.exempt_namespaces = raw.exempt_namespaces;
+    settings.security_levels = raw.security_levels;
+    settings.network = raw.network;
+    settings.images = raw.images;
+    settings.vulnerabilities = raw.vulnerabilities;
+    settings.rbac = raw.rbac;
+    settings.platform = raw.platform;
+    settings.change_control = raw.change_control;
     Ok(Config {
         scopes: raw
             .scopes
@@ -150,7 +201,7 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
             .map(|(ns, s)| (ns, s.into()))
             .collect(),
         disabled,
-        settings: kubepci_rules::Settings::default(),
+        settings,
     })
 }
 
@@ -190,6 +241,89 @@ mod tests {
     fn bad_scope_values_are_errors_with_a_line() {
         let err = load_config("k.yaml", "scopes:\n  a: cde\n  b: secret\n").expect_err("bad value");
         assert_eq!(err.line, 3, "{err}");
+    }
+
+    #[test]
+    fn rule_settings_are_parsed() {
+        let config = load_config(
+            "kubepci.yaml",
+            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\n  scanDate: 2026-03-01\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
+        )
+        .expect("valid");
+        let s = &config.settings;
+        assert_eq!(s.labels.scope, "pci.example.com/scope");
+        assert_eq!(s.labels.zone, "kubepci.io/zone", "unset keys keep defaults");
+        assert_eq!(s.exempt_namespaces, ["kube-system", "platform"]);
+        assert_eq!(s.images.allowed_registries, ["registry.example.com/"]);
+        assert_eq!(
+            s.images.signatures.required,
+            kubepci_rules::settings::SignatureScope::Cde
+        );
+        assert_eq!(s.vulnerabilities.sla_days, 14);
+        assert_eq!(s.vulnerabilities.max_report_age_days, 90);
+        assert_eq!(
+            s.vulnerabilities
+                .scan_date
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2026-03-01")
+        );
+        assert_eq!(s.rbac.cluster_admin_subjects, ["Group:platform-admins"]);
+        assert_eq!(
+            s.platform.cluster_input,
+            kubepci_rules::settings::ClusterInput::Always
+        );
+        assert_eq!(
+            s.platform.log_forwarders,
+            kubepci_rules::Settings::default().platform.log_forwarders
+        );
+    }
+
+    #[test]
+    fn defaults_apply_without_settings() {
+        let config = load_config("kubepci.yaml", "scopes: {}\n").expect("valid");
+        assert_eq!(
+            config.settings.exempt_namespaces,
+            ["kube-system", "kube-public", "kube-node-lease"]
+        );
+        assert_eq!(config.settings.vulnerabilities.sla_days, 30);
+    }
+
+    #[test]
+    fn unknown_nested_keys_are_errors_with_a_line() {
+        let err = load_config(
+            "kubepci.yaml",
+            "images:\n  allowedRegistries: [a/]\n  allowedRegistry: [b/]\n",
+        )
+        .expect_err("unknown nested key");
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.message.contains("allowedRegistry"), "{err}");
+        let err = load_config(
+            "kubepci.yaml",
+            "platform:\n  runtimeDetectors: [falco]\n  clusterInput: sometimes\n",
+        )
+        .expect_err("bad enum value");
+        assert_eq!(err.line, 3, "{err}");
+        let err = load_config("kubepci.yaml", "vulnerabilities:\n  scanDate: 2026-02-30\n")
+            .expect_err("bad date");
+        assert_eq!(err.line, 2, "{err}");
+        let err = load_config("kubepci.yaml", "labels:\n  scopes: x\n").expect_err("bad label key");
+        assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn committed_schema_is_fresh() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kubepci.schema.json");
+        let expected = config_schema();
+        if std::env::var("KUBEPCI_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &expected).expect("write docs/kubepci.schema.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "docs/kubepci.schema.json is stale; regenerate with KUBEPCI_BLESS=1 cargo test -p kubepci-engine"
+        );
     }
 
     #[test]

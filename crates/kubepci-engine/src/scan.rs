@@ -123,8 +123,12 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         objects.extend(file.objects);
         errors.extend(file.errors);
     }
-    let inventory = Inventory::new(objects, &options.config.scopes);
-    let settings = &options.config.settings;
+    let inventory = Inventory::with_labels(
+        objects,
+        &options.config.scopes,
+        options.config.settings.labels.clone(),
+    );
+    let settings = &settings_for(options);
     let mut findings: Vec<Finding> = options
         .rules
         .par_iter()
@@ -159,6 +163,21 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         as_of: options.as_of,
         elapsed: start.elapsed(),
     }
+}
+
+/// The rule settings of a scan: the configured ones, with the scan date defaulting to the
+/// date the scan is evaluated on (rules never read the clock).
+fn settings_for(options: &ScanOptions) -> kubepci_rules::Settings {
+    let mut settings = options.config.settings.clone();
+    if settings.vulnerabilities.scan_date.is_none() {
+        let d = options.as_of;
+        settings.vulnerabilities.scan_date = kubepci_rules::Day::from_ymd(
+            i64::from(d.year()),
+            u32::from(u8::from(d.month())),
+            u32::from(d.day()),
+        );
+    }
+    settings
 }
 
 /// Objects whose `kubepci.io/waiver` annotation points into the register.

@@ -13,15 +13,17 @@
 mod macros;
 
 mod context;
+mod date;
 pub mod docgen;
 mod docs;
 mod meta;
 pub mod pci;
 pub mod registry;
 mod rules;
-mod settings;
+pub mod settings;
 
 pub use context::Context;
+pub use date::Day;
 pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
 pub use meta::{Rule, RuleMeta, Tag, Target};

@@ -56,6 +56,13 @@ pub fn run_rule(
         Target::PodTemplates => {
             for kind in kubepci_k8s::POD_TEMPLATE_KINDS {
                 for object in inventory.of_kind(kind) {
+                    // Pod-template rules skip the platform's system namespaces.
+                    if object
+                        .namespace()
+                        .is_some_and(|ns| settings.is_exempt_namespace(ns))
+                    {
+                        continue;
+                    }
                     if let Some(pod) = PodTemplate::of(object) {
                         let mut cx =
                             Context::new(inventory, settings, meta, Some(object), findings);
