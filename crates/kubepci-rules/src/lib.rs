@@ -21,6 +21,7 @@ pub mod pci;
 pub mod registry;
 mod rules;
 pub mod settings;
+mod support;
 
 pub use context::Context;
 pub use date::Day;

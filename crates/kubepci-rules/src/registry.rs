@@ -4,6 +4,7 @@ use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
 use crate::rules::pod_security::*;
+use crate::rules::supply_chain::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
 
@@ -33,6 +34,15 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // Images and vulnerabilities (KP5001–KP5099).
+    &ImageLatestTag,
+    &ImageWithoutDigest,
+    &ImageRegistryNotAllowed,
+    &ImagePullPolicy,
+    &ImageSignatureRequired,
+    &VulnerabilityFixOverdue,
+    &VulnerabilityReportMissing,
+    &VulnerabilityReportStale,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

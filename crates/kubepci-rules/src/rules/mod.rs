@@ -1,6 +1,7 @@
 //! The rules, one file each, grouped by area.
 
 pub(crate) mod pod_security;
+pub(crate) mod supply_chain;
 pub(crate) mod workload;
 
 /// What every rule file needs.
