@@ -103,6 +103,10 @@ pub struct RawConfig {
     pub disable: Vec<serde_saphyr::Spanned<String>>,
 
     // Rule settings (`kubepci_rules::Settings`), one key per section.
+    /// The day the input describes (`YYYY-MM-DD`); ages are measured against it. Default: the
+    /// day of the scan.
+    #[serde(default)]
+    pub scan_date: Option<kubepci_rules::Day>,
     /// Label keys of the scope model (scope, zone, stores-chd, security level).
     #[serde(default)]
     pub labels: LabelKeys,
@@ -185,6 +189,7 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         disabled.push(rule.meta().id);
     }
     let mut settings = kubepci_rules::Settings::default();
+    settings.scan_date = raw.scan_date;
     settings.labels = raw.labels;
     settings.exempt_namespaces = raw.exempt_namespaces;
     settings.security_levels = raw.security_levels;
@@ -247,7 +252,7 @@ mod tests {
     fn rule_settings_are_parsed() {
         let config = load_config(
             "kubepci.yaml",
-            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\n  scanDate: 2026-03-01\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
+            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\nscanDate: 2026-03-01\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
         )
         .expect("valid");
         let s = &config.settings;
@@ -262,10 +267,7 @@ mod tests {
         assert_eq!(s.vulnerabilities.sla_days, 14);
         assert_eq!(s.vulnerabilities.max_report_age_days, 90);
         assert_eq!(
-            s.vulnerabilities
-                .scan_date
-                .map(|d| d.to_string())
-                .as_deref(),
+            s.scan_date.map(|d| d.to_string()).as_deref(),
             Some("2026-03-01")
         );
         assert_eq!(s.rbac.cluster_admin_subjects, ["Group:platform-admins"]);
@@ -304,7 +306,7 @@ mod tests {
         )
         .expect_err("bad enum value");
         assert_eq!(err.line, 3, "{err}");
-        let err = load_config("kubepci.yaml", "vulnerabilities:\n  scanDate: 2026-02-30\n")
+        let err = load_config("kubepci.yaml", "scopes: {}\nscanDate: 2026-02-30\n")
             .expect_err("bad date");
         assert_eq!(err.line, 2, "{err}");
         let err = load_config("kubepci.yaml", "labels:\n  scopes: x\n").expect_err("bad label key");

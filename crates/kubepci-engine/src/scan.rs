@@ -169,9 +169,9 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
 /// date the scan is evaluated on (rules never read the clock).
 fn settings_for(options: &ScanOptions) -> kubepci_rules::Settings {
     let mut settings = options.config.settings.clone();
-    if settings.vulnerabilities.scan_date.is_none() {
+    if settings.scan_date.is_none() {
         let d = options.as_of;
-        settings.vulnerabilities.scan_date = kubepci_rules::Day::from_ymd(
+        settings.scan_date = kubepci_rules::Day::from_ymd(
             i64::from(d.year()),
             u32::from(u8::from(d.month())),
             u32::from(d.day()),

@@ -4,6 +4,8 @@
 //! them one by one and documents them in `docs/configuration.md`); every field has a default
 //! that a payments platform would expect, so an empty configuration is a valid one.
 
+use std::collections::BTreeMap;
+
 use kubepci_k8s::LabelKeys;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,10 @@ use crate::date::Day;
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Settings {
+    /// The day the input describes (`YYYY-MM-DD`): ages (vulnerability deadlines, report
+    /// freshness, token expiry, support windows) are measured against it. `kubepci scan` sets
+    /// it to the day of the scan when absent; rules never read the clock.
+    pub scan_date: Option<Day>,
     /// Label keys of the scope model.
     pub labels: LabelKeys,
     /// Namespaces whose workloads the pod-template rules skip (the platform's own system
@@ -40,6 +46,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            scan_date: None,
             labels: LabelKeys::default(),
             exempt_namespaces: strings(&["kube-system", "kube-public", "kube-node-lease"]),
             security_levels: Vec::new(),
@@ -167,11 +174,6 @@ pub struct VulnerabilitySettings {
     /// Maximum age of a scan report in days (PCI DSS 11.3.1: internal scans at least every
     /// three months).
     pub max_report_age_days: u32,
-    /// The date ages are measured on (`YYYY-MM-DD`). `kubepci scan` sets it to the scan's
-    /// date when absent; rules never read the clock. Without it, the newest report timestamp
-    /// in the input stands in for it.
-    #[schemars(with = "Option<String>", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
-    pub scan_date: Option<Day>,
 }
 
 impl Default for VulnerabilitySettings {
@@ -180,7 +182,6 @@ impl Default for VulnerabilitySettings {
             sla_days: 30,
             severities: vec![VulnerabilitySeverity::Critical],
             max_report_age_days: 90,
-            scan_date: None,
         }
     }
 }
@@ -265,6 +266,8 @@ pub struct PlatformSettings {
     pub integrity_monitors: Vec<String>,
     /// Network intrusion-detection or flow-visibility components (PCI DSS 11.5.1).
     pub network_monitors: Vec<String>,
+    /// In-cluster vulnerability scanners (PCI DSS 11.3.1).
+    pub vulnerability_scanners: Vec<String>,
     /// Admission webhooks that enforce the configuration standard (kubepci's own first). A
     /// webhook configuration matches when its name equals or starts with `name-`, or one of
     /// its webhooks' dotted names contains the name as a label (`validate.kubepci.io`).
@@ -275,6 +278,10 @@ pub struct PlatformSettings {
     /// StorageClasses known to encrypt volumes although their parameters do not show it
     /// (e.g. a provisioner that always encrypts).
     pub encrypted_storage_classes: Vec<String>,
+    /// End-of-support dates by Kubernetes minor version (`"1.29": 2026-03-23`), added to or
+    /// overriding the built-in upstream dates: a managed provider's extended support.
+    #[schemars(with = "BTreeMap<String, Day>")]
+    pub kubernetes_end_of_support: BTreeMap<String, Day>,
 }
 
 impl Default for PlatformSettings {
@@ -320,9 +327,20 @@ impl Default for PlatformSettings {
                 "samhain",
             ]),
             network_monitors: strings(&["hubble-relay", "hubble", "suricata", "zeek", "snort"]),
+            vulnerability_scanners: strings(&[
+                "trivy-operator",
+                "starboard-operator",
+                "kubevuln",
+                "neuvector-scanner-pod",
+                "neuvector-scanner",
+                "sysdig-cluster-scanner",
+                "stackrox-scanner",
+                "scanner-v4",
+            ]),
             admission_webhooks: strings(&["kubepci"]),
             system_components: Vec::new(),
             encrypted_storage_classes: Vec::new(),
+            kubernetes_end_of_support: BTreeMap::new(),
         }
     }
 }

@@ -16,15 +16,22 @@ pub(crate) struct ImageRef<'a> {
 }
 
 impl<'a> ImageRef<'a> {
-    /// Parses an image reference. `None` for empty references and for unrendered templates
-    /// (`${IMAGE}`, `$(IMAGE)`, `{{ .Values.image }}`), which say nothing about the image.
+    /// Parses an image reference. `None` for what names no image: empty or malformed
+    /// references, unrendered templates (`${IMAGE}`, `$(IMAGE)`, `{{ .Values.image }}`,
+    /// `<PROJECT_ID>`), build-tool references (`ko://…`) and Istio's injection placeholder
+    /// `auto`.
     pub(crate) fn parse(image: &'a str) -> Option<Self> {
         let image = image.trim();
+        let valid =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
         if image.is_empty()
-            || image.contains("${")
-            || image.contains("$(")
-            || image.contains("{{")
-            || image.contains(char::is_whitespace)
+            || image == "auto"
+            || !image.chars().all(valid)
+            || image.contains("://")
+            || image.starts_with('/')
+            || image.contains("//")
+            || image.ends_with(':')
+            || image.ends_with('@')
         {
             return None;
         }
@@ -207,5 +214,10 @@ mod tests {
         assert!(ImageRef::parse("$(IMAGE)").is_none());
         assert!(ImageRef::parse("{{ .Values.image }}").is_none());
         assert!(ImageRef::parse("registry.example.com/").is_none());
+        assert!(ImageRef::parse("/proxyv2:").is_none());
+        assert!(ImageRef::parse("ko://knative.dev/serving/cmd/queue").is_none());
+        assert!(ImageRef::parse("$IMAGE_URL").is_none());
+        assert!(ImageRef::parse("us-docker.pkg.dev/<PROJECT_ID>/app:1").is_none());
+        assert!(ImageRef::parse("auto").is_none());
     }
 }
