@@ -3,6 +3,7 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::detection::*;
 use crate::rules::pod_security::*;
 use crate::rules::supply_chain::*;
 use crate::rules::workload::*;
@@ -43,6 +44,13 @@ pub static RULES: &[&dyn Rule] = &[
     &VulnerabilityFixOverdue,
     &VulnerabilityReportMissing,
     &VulnerabilityReportStale,
+    // Malware, intrusion and change detection (KP5101–KP5199).
+    &RuntimeDetectorMissing,
+    &DetectorAlertsNotForwarded,
+    &IntegrityMonitorMissing,
+    &NetworkMonitorMissing,
+    &VulnerabilityScannerMissing,
+    &DetectorTamperable,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

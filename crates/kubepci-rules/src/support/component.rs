@@ -1,6 +1,6 @@
 //! Recognising platform components (a runtime detector, a log forwarder…) by name.
 
-use kubepci_k8s::{Object, PodTemplate};
+use kubepci_k8s::{Inventory, Object, PodTemplate};
 
 use super::image::ImageRef;
 
@@ -33,6 +33,28 @@ pub(crate) fn component_name<'w>(object: &Object, wanted: &'w [String]) -> Optio
         .iter()
         .map(String::as_str)
         .find(|w| candidates.iter().any(|c| names(c, w)))
+}
+
+/// The objects of `kinds` that are one of `wanted`, with the name they matched.
+pub(crate) fn find_components<'a, 'w>(
+    inventory: &'a Inventory,
+    kinds: &[&str],
+    wanted: &'w [String],
+) -> Vec<(&'a Object, &'w str)> {
+    kinds
+        .iter()
+        .flat_map(|kind| inventory.of_kind(kind))
+        .filter_map(|o| component_name(o, wanted).map(|name| (o, name)))
+        .collect()
+}
+
+/// `a, b, c` or `a, b, c, … (N names)` for messages.
+pub(crate) fn list_names(names: &[String]) -> String {
+    if names.len() <= 4 {
+        names.join(", ")
+    } else {
+        format!("{}, … ({} names)", names[..4].join(", "), names.len())
+    }
 }
 
 #[cfg(test)]

@@ -353,6 +353,22 @@ impl Rbac {
             .any(|(_, g)| g.allows(verb, group, resource))
     }
 
+    /// Whether a role grants `verb` on the object `name` of `resource` (a rule limited by
+    /// `resourceNames` counts when it lists `name`).
+    pub(crate) fn role_allows_on(
+        &self,
+        role: &Role,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        name: &str,
+    ) -> bool {
+        self.grants(role).any(|(_, g)| {
+            g.allows_some(verb, group, resource)
+                && (g.resource_names.is_empty() || g.resource_names.iter().any(|n| n == name))
+        })
+    }
+
     /// Whether a role grants everything (`cluster-admin` or an equivalent `*` on `*`).
     pub(crate) fn role_is_everything(&self, role: &Role) -> bool {
         (role.namespace.is_none() && role.name == "cluster-admin")
