@@ -16,8 +16,7 @@ use std::collections::BTreeMap;
 use kubepci_k8s::LabelKeys;
 use kubepci_model::Scope;
 use kubepci_rules::settings::{
-    ChangeControlSettings, ImageSettings, NetworkSettings, PlatformSettings, RbacSettings,
-    VulnerabilitySettings,
+    ChangeControlSettings, ImageSettings, PlatformSettings, RbacSettings, VulnerabilitySettings,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -103,10 +102,6 @@ pub struct RawConfig {
     pub disable: Vec<serde_saphyr::Spanned<String>>,
 
     // Rule settings (`kubepci_rules::Settings`), one key per section.
-    /// The day the input describes (`YYYY-MM-DD`); ages are measured against it. Default: the
-    /// day of the scan.
-    #[serde(default)]
-    pub scan_date: Option<kubepci_rules::Day>,
     /// Label keys of the scope model (scope, zone, stores-chd, security level).
     #[serde(default)]
     pub labels: LabelKeys,
@@ -114,12 +109,6 @@ pub struct RawConfig {
     /// `kube-public`, `kube-node-lease`). Rules about system namespaces still look at them.
     #[serde(default = "default_exempt_namespaces")]
     pub exempt_namespaces: Vec<String>,
-    /// Names of the node security levels; empty: any value of the security-level label.
-    #[serde(default)]
-    pub security_levels: Vec<String>,
-    /// Network parameters (allowed egress destinations).
-    #[serde(default)]
-    pub network: NetworkSettings,
     /// Image provenance: allowed registries and the signature policy.
     #[serde(default)]
     pub images: ImageSettings,
@@ -189,11 +178,8 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         disabled.push(rule.meta().id);
     }
     let mut settings = kubepci_rules::Settings::default();
-    settings.scan_date = raw.scan_date;
     settings.labels = raw.labels;
     settings.exempt_namespaces = raw.exempt_namespaces;
-    settings.security_levels = raw.security_levels;
-    settings.network = raw.network;
     settings.images = raw.images;
     settings.vulnerabilities = raw.vulnerabilities;
     settings.rbac = raw.rbac;
@@ -252,7 +238,7 @@ mod tests {
     fn rule_settings_are_parsed() {
         let config = load_config(
             "kubepci.yaml",
-            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\nscanDate: 2026-03-01\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
+            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
         )
         .expect("valid");
         let s = &config.settings;
@@ -266,10 +252,6 @@ mod tests {
         );
         assert_eq!(s.vulnerabilities.sla_days, 14);
         assert_eq!(s.vulnerabilities.max_report_age_days, 90);
-        assert_eq!(
-            s.scan_date.map(|d| d.to_string()).as_deref(),
-            Some("2026-03-01")
-        );
         assert_eq!(s.rbac.cluster_admin_subjects, ["Group:platform-admins"]);
         assert_eq!(
             s.platform.cluster_input,
@@ -306,9 +288,12 @@ mod tests {
         )
         .expect_err("bad enum value");
         assert_eq!(err.line, 3, "{err}");
-        let err = load_config("kubepci.yaml", "scopes: {}\nscanDate: 2026-02-30\n")
-            .expect_err("bad date");
-        assert_eq!(err.line, 2, "{err}");
+        let err = load_config(
+            "kubepci.yaml",
+            "platform:\n  kubernetesEndOfSupport:\n    \"1.29\": 2026-02-30\n",
+        )
+        .expect_err("bad date");
+        assert_eq!(err.line, 3, "{err}");
         let err = load_config("kubepci.yaml", "labels:\n  scopes: x\n").expect_err("bad label key");
         assert_eq!(err.line, 2, "{err}");
     }

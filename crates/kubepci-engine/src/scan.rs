@@ -165,18 +165,11 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
     }
 }
 
-/// The rule settings of a scan: the configured ones, with the scan date defaulting to the
-/// date the scan is evaluated on (rules never read the clock).
+/// The rule settings of a scan: the configured ones, with the scan date the rules measure
+/// ages against (rules never read the clock).
 fn settings_for(options: &ScanOptions) -> kubepci_rules::Settings {
     let mut settings = options.config.settings.clone();
-    if settings.scan_date.is_none() {
-        let d = options.as_of;
-        settings.scan_date = kubepci_rules::Day::from_ymd(
-            i64::from(d.year()),
-            u32::from(u8::from(d.month())),
-            u32::from(d.day()),
-        );
-    }
+    settings.as_of.get_or_insert(options.as_of);
     settings
 }
 

@@ -17,20 +17,18 @@ use crate::date::Day;
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Settings {
-    /// The day the input describes (`YYYY-MM-DD`): ages (vulnerability deadlines, report
-    /// freshness, token expiry, support windows) are measured against it. `kubepci scan` sets
-    /// it to the day of the scan when absent; rules never read the clock.
-    pub scan_date: Option<Day>,
+    /// The date of the scan (`kubepci scan --as-of`, default today): ages (vulnerability
+    /// deadlines, report freshness, token expiry, support windows) are measured against it.
+    /// Rules never read the clock, so a scan is reproducible. The engine sets it; `None` skips
+    /// date-dependent checks (or, for vulnerability reports, uses the newest report's date).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub as_of: Option<time::Date>,
     /// Label keys of the scope model.
     pub labels: LabelKeys,
     /// Namespaces whose workloads the pod-template rules skip (the platform's own system
     /// namespaces). Rules about system namespaces themselves still look at them.
     pub exempt_namespaces: Vec<String>,
-    /// Names of the node security levels (values of the security-level label). Empty: any
-    /// value is a level.
-    pub security_levels: Vec<String>,
-    /// Network parameters.
-    pub network: NetworkSettings,
     /// Image provenance parameters.
     pub images: ImageSettings,
     /// Vulnerability-management parameters.
@@ -46,11 +44,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            scan_date: None,
+            as_of: None,
             labels: LabelKeys::default(),
             exempt_namespaces: strings(&["kube-system", "kube-public", "kube-node-lease"]),
-            security_levels: Vec::new(),
-            network: NetworkSettings::default(),
             images: ImageSettings::default(),
             vulnerabilities: VulnerabilitySettings::default(),
             rbac: RbacSettings::default(),
@@ -61,21 +57,30 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Returns these settings with the scan date set.
+    #[must_use]
+    pub fn with_as_of(mut self, date: time::Date) -> Self {
+        self.as_of = Some(date);
+        self
+    }
+
+    /// The scan date as a [`Day`].
+    #[must_use]
+    pub fn scan_day(&self) -> Option<Day> {
+        self.as_of.and_then(|d| {
+            Day::from_ymd(
+                i64::from(d.year()),
+                u32::from(u8::from(d.month())),
+                u32::from(d.day()),
+            )
+        })
+    }
+
     /// Whether pod-template rules skip this namespace.
     #[must_use]
     pub fn is_exempt_namespace(&self, namespace: &str) -> bool {
         self.exempt_namespaces.iter().any(|n| n == namespace)
     }
-}
-
-/// Network parameters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct NetworkSettings {
-    /// Egress destinations (CIDRs) CDE workloads may reach outside the cluster: payment
-    /// processors, DNS resolvers. An egress rule to one of them is not "allow-all".
-    pub allowed_egress_cidrs: Vec<String>,
 }
 
 /// Where image signatures are required.
@@ -275,9 +280,6 @@ pub struct PlatformSettings {
     /// Extra system components allowed in `kube-system` (beyond the built-in list of
     /// Kubernetes, cloud-provider, CNI and CSI components).
     pub system_components: Vec<String>,
-    /// StorageClasses known to encrypt volumes although their parameters do not show it
-    /// (e.g. a provisioner that always encrypts).
-    pub encrypted_storage_classes: Vec<String>,
     /// End-of-support dates by Kubernetes minor version (`"1.29": 2026-03-23`), added to or
     /// overriding the built-in upstream dates: a managed provider's extended support.
     #[schemars(with = "BTreeMap<String, Day>")]
@@ -339,7 +341,6 @@ impl Default for PlatformSettings {
             ]),
             admission_webhooks: strings(&["kubepci"]),
             system_components: Vec::new(),
-            encrypted_storage_classes: Vec::new(),
             kubernetes_end_of_support: BTreeMap::new(),
         }
     }

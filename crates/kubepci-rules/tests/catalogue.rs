@@ -18,9 +18,18 @@ fn run_with(rule: &dyn Rule, name: &str, text: &str, settings: &Settings) -> Vec
     findings
 }
 
-/// Settings from a `kubepci.yaml` fragment (the rule-settings keys only).
+/// The scan date every fixture and example is checked on: rules never read the clock.
+const AS_OF: time::Date = time::macros::date!(2026 - 06 - 01);
+
+/// Settings from a `kubepci.yaml` fragment (the rule-settings keys only), on [`AS_OF`].
 fn parse_settings(origin: &str, text: &str) -> Settings {
-    serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{origin}: invalid settings: {e}"))
+    let settings: Settings =
+        serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{origin}: invalid settings: {e}"));
+    settings.with_as_of(AS_OF)
+}
+
+fn default_settings() -> Settings {
+    Settings::default().with_as_of(AS_OF)
 }
 
 /// The settings a rule's fixtures run with: `tests/fixtures/<ID>/kubepci.yaml` when present.
@@ -28,7 +37,7 @@ fn fixture_settings(dir: &Path) -> Settings {
     let path = dir.join("kubepci.yaml");
     match std::fs::read_to_string(&path) {
         Ok(text) => parse_settings(&path.display().to_string(), &text),
-        Err(_) => Settings::default(),
+        Err(_) => default_settings(),
     }
 }
 

@@ -184,7 +184,7 @@ impl Reports {
 
     /// The day ages are measured on: the configured scan date, else the newest report.
     pub(super) fn as_of(&self, settings: &Settings) -> Option<Day> {
-        settings.scan_date.or(self.newest)
+        settings.scan_day().or(self.newest)
     }
 }
 
