@@ -79,11 +79,11 @@ fn range_in(body: &[u8], raw: &RawValue) -> Range<usize> {
     start..start + raw.get().len()
 }
 
-fn items<'a>(body: &'a [u8]) -> Result<Vec<Range<usize>>, DecodeError> {
+fn items(body: &[u8]) -> Result<Vec<Range<usize>>, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let trimmed_start = text.len() - text.trim_start().len();
     let trimmed = text.trim();
-    let ranges = if trimmed.starts_with('[') {
+    let ranges: Vec<Range<usize>> = if trimmed.starts_with('[') {
         let list: Vec<&RawValue> =
             serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
         list.iter().map(|raw| range_in(body, raw)).collect()
@@ -92,7 +92,7 @@ fn items<'a>(body: &'a [u8]) -> Result<Vec<Range<usize>>, DecodeError> {
             serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
         match envelope.items {
             Some(list) => list.iter().map(|raw| range_in(body, raw)).collect(),
-            None => vec![trimmed_start..trimmed_start + trimmed.len()],
+            None => std::iter::once(trimmed_start..trimmed_start + trimmed.len()).collect(),
         }
     } else {
         return Err(DecodeError::NotJson(
@@ -158,7 +158,7 @@ pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
             serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
         list.iter().map(|raw| range_in(body, raw)).collect()
     } else {
-        vec![trimmed_start..trimmed_start + trimmed.len()]
+        std::iter::once(trimmed_start..trimmed_start + trimmed.len()).collect()
     };
     if ranges.len() > MAX_EVENTS_PER_BATCH {
         return Err(DecodeError::TooManyEvents {
