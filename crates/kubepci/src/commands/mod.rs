@@ -1,5 +1,7 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
+pub(crate) mod audit;
+pub(crate) mod keys;
 pub(crate) mod rules;
 pub(crate) mod scan;
 
@@ -28,5 +30,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Keys(args) => keys::run(args),
     }
 }
