@@ -3,6 +3,7 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::access::*;
 use crate::rules::detection::*;
 use crate::rules::pod_security::*;
 use crate::rules::supply_chain::*;
@@ -51,6 +52,23 @@ pub static RULES: &[&dyn Rule] = &[
     &NetworkMonitorMissing,
     &VulnerabilityScannerMissing,
     &DetectorTamperable,
+    // RBAC and identity (KP6001–KP6999).
+    &ClusterAdminBinding,
+    &RbacWildcard,
+    &ClusterWideSecretRead,
+    &RbacEscalationVerbs,
+    &RbacPodExec,
+    &RbacCreateWorkloads,
+    &RbacNodeProxy,
+    &RbacWebhookWrite,
+    &RbacCsrApprovalToken,
+    &RbacDeleteEvidence,
+    &SystemGroupBinding,
+    &ServiceAccountAdminRole,
+    &BindingToMissingSubject,
+    &CdeSecretForeignReader,
+    &BootstrapTokenExpiry,
+    &GenericGroupBinding,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

@@ -1,5 +1,6 @@
 //! The rules, one file each, grouped by area.
 
+pub(crate) mod access;
 pub(crate) mod detection;
 pub(crate) mod pod_security;
 pub(crate) mod supply_chain;

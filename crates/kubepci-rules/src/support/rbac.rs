@@ -26,7 +26,6 @@ pub(crate) struct Grant {
     pub(crate) api_groups: Vec<String>,
     pub(crate) resources: Vec<String>,
     pub(crate) resource_names: Vec<String>,
-    pub(crate) non_resource_urls: Vec<String>,
 }
 
 impl Grant {
@@ -46,7 +45,6 @@ impl Grant {
             api_groups: list("apiGroups"),
             resources: list("resources"),
             resource_names: list("resourceNames"),
-            non_resource_urls: list("nonResourceURLs"),
         }
     }
 
@@ -81,6 +79,19 @@ impl Grant {
         verb_ok && group_ok && resource_ok
     }
 
+    /// Whether the rule allows `verb` on some resource of `group`, on every object.
+    pub(crate) fn allows_any_resource(&self, verb: &str, group: &str) -> bool {
+        self.resource_names.is_empty()
+            && !self.resources.is_empty()
+            && self.verbs.iter().any(|v| v == "*" || v == verb)
+            && self.api_groups.iter().any(|g| g == "*" || g == group)
+    }
+
+    /// Whether the rule uses `*` in `resources` or `apiGroups`.
+    pub(crate) fn has_wildcard_target(&self) -> bool {
+        self.resources.iter().any(|r| r == "*") || self.api_groups.iter().any(|g| g == "*")
+    }
+
     /// Whether the rule grants every verb on every resource of every group.
     pub(crate) fn is_everything(&self) -> bool {
         let star = |v: &[String]| v.iter().any(|s| s == "*");
@@ -104,6 +115,9 @@ pub(crate) struct Role {
     pub(crate) grants: Vec<Grant>,
     /// ClusterRoles aggregated into it (`aggregationRule`).
     pub(crate) aggregated: Vec<usize>,
+    /// Whether it has an `aggregationRule` (its `rules` are then the controller's copy of
+    /// the aggregated roles' rules).
+    pub(crate) aggregating: bool,
     /// A Kubernetes bootstrap role (label `kubernetes.io/bootstrapping: rbac-defaults`) or a
     /// name in the reserved `system:` prefix.
     pub(crate) system: bool,
@@ -203,6 +217,7 @@ impl Rbac {
                         name: object.name().to_owned(),
                         grants,
                         aggregated: Vec::new(),
+                        aggregating: cluster && object.root.get("aggregationRule").is_some(),
                         system: is_system(object),
                     };
                     if let Some(rule) = object.root.get("aggregationRule").filter(|_| cluster) {
@@ -314,6 +329,7 @@ impl Rbac {
                     name,
                     grants,
                     aggregated: Vec::new(),
+                    aggregating: false,
                     system: true,
                 });
             }
