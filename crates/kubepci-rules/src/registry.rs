@@ -5,6 +5,7 @@ use kubepci_model::Finding;
 
 use crate::rules::access::*;
 use crate::rules::detection::*;
+use crate::rules::platform::*;
 use crate::rules::pod_security::*;
 use crate::rules::supply_chain::*;
 use crate::rules::workload::*;
@@ -69,6 +70,22 @@ pub static RULES: &[&dyn Rule] = &[
     &CdeSecretForeignReader,
     &BootstrapTokenExpiry,
     &GenericGroupBinding,
+    // Platform controls (KP7001–KP7999).
+    &PsaEnforceMissing,
+    &PsaEnforceBaseline,
+    &AdmissionWebhookMissing,
+    &AdmissionWebhookFailOpen,
+    &AdmissionWebhookExcludesNamespace,
+    &AdmissionWebhookNotHa,
+    &LogForwarderMissing,
+    &SecurityAgentCoverage,
+    &CertManagerMissing,
+    &DashboardSkipLogin,
+    &DashboardSessionTimeout,
+    &HelmTiller,
+    &NamespaceWithoutAdmissionControl,
+    &CdeIngressWithoutWaf,
+    &KubernetesVersionUnsupported,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

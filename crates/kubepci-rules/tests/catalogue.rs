@@ -130,7 +130,7 @@ fn doc_examples_behave_as_stated() {
         let settings = docs
             .config_example
             .as_deref()
-            .map_or_else(Settings::default, |t| {
+            .map_or_else(default_settings, |t| {
                 parse_settings(&format!("{} `## Configuration`", m.id), t)
             });
         let fail = docs.fail_example.unwrap_or_default();

@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 pub(crate) mod detection;
+pub(crate) mod platform;
 pub(crate) mod pod_security;
 pub(crate) mod supply_chain;
 pub(crate) mod workload;

@@ -27,6 +27,22 @@ pub(crate) const CLUSTER_KINDS: &[&str] = &[
     "CronJob",
 ];
 
+/// [`CLUSTER_KINDS`] and the webhook configurations.
+pub(crate) const CLUSTER_KINDS_WITH_WEBHOOKS: &[&str] = &[
+    "Node",
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+];
+
 /// Whether an object carries a `status` mapping (it came from the API server).
 fn has_status(object: &Object) -> bool {
     object.root.get("status").is_some_and(|s| s.is_map())

@@ -3,6 +3,7 @@
 //! index. Each is pure and cheap; indexes over the whole input are built once per inventory
 //! through [`Inventory::derived`](kubepci_k8s::Inventory::derived).
 
+pub(crate) mod admission;
 pub(crate) mod base64;
 pub(crate) mod cluster;
 pub(crate) mod component;
