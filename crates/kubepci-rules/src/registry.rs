@@ -37,6 +37,13 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // Remaining workload and configuration rows (KP1201–KP1299).
+    &SystemNamespaceWorkload,
+    &ResourcesMissing,
+    &NamespaceWithoutQuota,
+    &RemovedApiVersion,
+    &EphemeralContainerInCde,
+    &ChangeControlMetadata,
     // Images and vulnerabilities (KP5001–KP5099).
     &ImageLatestTag,
     &ImageWithoutDigest,

@@ -18,7 +18,10 @@ fn names(candidate: &str, name: &str) -> bool {
 /// The first of `wanted` that a workload is: matched against its name, its
 /// `app.kubernetes.io/name` and `k8s-app` labels, and the last path segment of each of its
 /// container images.
-pub(crate) fn component_name<'w>(object: &Object, wanted: &'w [String]) -> Option<&'w str> {
+pub(crate) fn component_name<'w, S: AsRef<str>>(
+    object: &Object,
+    wanted: &'w [S],
+) -> Option<&'w str> {
     let mut candidates: Vec<&str> = vec![object.name()];
     candidates.extend(object.label("app.kubernetes.io/name"));
     candidates.extend(object.label("k8s-app"));
@@ -31,7 +34,7 @@ pub(crate) fn component_name<'w>(object: &Object, wanted: &'w [String]) -> Optio
     candidates.extend(images.iter().map(ImageRef::basename));
     wanted
         .iter()
-        .map(String::as_str)
+        .map(AsRef::as_ref)
         .find(|w| candidates.iter().any(|c| names(c, w)))
 }
 
