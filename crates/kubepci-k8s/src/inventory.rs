@@ -242,11 +242,14 @@ impl Inventory {
             .map_or(Scope::Unscoped, |n| n.scope)
     }
 
-    /// The scope of an object: its namespace's scope, `cluster` for cluster-scoped objects,
-    /// `unscoped` for namespaced objects that name no namespace.
+    /// The scope of an object: its namespace's scope, the namespace's own scope for a
+    /// Namespace object, `cluster` for other cluster-scoped objects, `unscoped` for namespaced
+    /// objects that name no namespace.
     #[must_use]
     pub fn scope_of(&self, object: &Object) -> Scope {
-        if object.is_cluster_scoped() {
+        if object.kind() == "Namespace" && object.api_version() == "v1" {
+            self.scope_of_namespace(object.name())
+        } else if object.is_cluster_scoped() {
             Scope::Cluster
         } else {
             object
@@ -282,6 +285,12 @@ mod tests {
         assert_eq!(inv.scope_of_namespace("misc"), Scope::Unscoped);
         let node = inv.of_kind("Node").next().expect("node");
         assert_eq!(inv.scope_of(node), Scope::Cluster);
+        let pay = inv.of_kind("Namespace").next().expect("namespace");
+        assert_eq!(
+            inv.scope_of(pay),
+            Scope::Cde,
+            "a Namespace is in its own scope"
+        );
     }
 
     #[test]
