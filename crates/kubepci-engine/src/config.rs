@@ -299,6 +299,22 @@ mod tests {
     }
 
     #[test]
+    fn documented_example_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/configuration.md");
+        let example = doc
+            .split("## Example")
+            .nth(1)
+            .and_then(|rest| rest.split("```yaml\n").nth(1))
+            .and_then(|block| block.split("```").next())
+            .expect("a yaml block under ## Example");
+        let config = load_config("docs/configuration.md", example).expect("the example is valid");
+        assert_eq!(config.settings.labels.scope, "pci.example.com/scope");
+        assert_eq!(config.settings.images.allowed_registries.len(), 3);
+        assert_eq!(config.disabled, ["KP5004"]);
+    }
+
+    #[test]
     fn committed_schema_is_fresh() {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kubepci.schema.json");
