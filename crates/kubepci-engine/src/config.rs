@@ -300,7 +300,8 @@ mod tests {
 
     #[test]
     fn documented_example_is_valid() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
         let doc = std::fs::read_to_string(&path).expect("docs/configuration.md");
         let example = doc
             .split("## Example")

@@ -203,8 +203,6 @@ pub struct RbacSettings {
     pub secret_readers: Vec<String>,
     /// Group names that denote shared or generic accounts (compared case-insensitively).
     pub generic_groups: Vec<String>,
-    /// Break-glass users allowed to authenticate with client certificates.
-    pub break_glass_users: Vec<String>,
 }
 
 impl Default for RbacSettings {
@@ -233,7 +231,6 @@ impl Default for RbacSettings {
                 "team",
                 "shared",
             ]),
-            break_glass_users: Vec::new(),
         }
     }
 }

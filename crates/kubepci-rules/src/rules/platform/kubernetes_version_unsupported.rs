@@ -60,7 +60,7 @@ declare_rule! {
         name: "kubernetes-version-unsupported",
         summary: "Nodes run a Kubernetes version out of support",
         severity: High,
-        target: Target::Kinds(&["Node"]),
+        target: Target::Inventory(&["Node"]),
         pci: ["6.3.3", "12.3.4"],
         tags: [],
     }
@@ -79,7 +79,7 @@ impl Rule for KubernetesVersionUnsupported {
         Self::META
     }
 
-    fn check_object(&self, object: &Object, cx: &mut Context<'_>) {
+    fn check_inventory(&self, cx: &mut Context<'_>) {
         let Some(today) = cx.settings.scan_day() else {
             return;
         };
@@ -87,60 +87,43 @@ impl Rule for KubernetesVersionUnsupported {
             .key("status")
             .key("nodeInfo")
             .key("kubeletVersion");
-        let Some(version) = object.root.pointer(&pointer).and_then(Node::as_str) else {
-            return;
-        };
-        let Some((1, minor)) = minor_of(version) else {
-            return;
-        };
-        // Report each version once, on the first node of the input that runs it.
-        let first = cx.inventory.of_kind("Node").find(|n| {
-            n.root
-                .pointer(&pointer)
-                .and_then(Node::as_str)
-                .and_then(minor_of)
-                == Some((1, minor))
-        });
-        if first.is_some_and(|n| !std::ptr::eq(n, object)) {
-            return;
+        // Minor version → (first node running it, its version text, node count).
+        let mut versions: BTreeMap<u32, (&Object, &str, usize)> = BTreeMap::new();
+        for node in cx.inventory.of_kind("Node") {
+            let Some(version) = node.root.pointer(&pointer).and_then(Node::as_str) else {
+                continue;
+            };
+            let Some((1, minor)) = minor_of(version) else {
+                continue;
+            };
+            versions.entry(minor).or_insert((node, version, 0)).2 += 1;
         }
-        let overrides: BTreeMap<&str, Day> = cx
-            .settings
-            .platform
-            .kubernetes_end_of_support
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect();
-        let key = format!("1.{minor}");
         let oldest = END_OF_LIFE.first().map_or(0, |(m, _)| *m);
-        let end = overrides.get(key.as_str()).copied().or_else(|| {
-            END_OF_LIFE
-                .iter()
-                .find(|(m, _)| *m == minor.max(oldest))
-                .and_then(|(_, (y, mo, d))| Day::from_ymd(*y, *mo, *d))
-        });
-        let Some(end) = end else {
-            return;
-        };
-        let since = if minor < oldest && !overrides.contains_key(key.as_str()) {
-            format!("before {end}")
-        } else {
-            end.to_string()
-        };
-        if today > end {
-            let nodes = cx
-                .inventory
-                .of_kind("Node")
-                .filter(|n| {
-                    n.root
-                        .pointer(&pointer)
-                        .and_then(Node::as_str)
-                        .and_then(minor_of)
-                        == Some((1, minor))
-                })
-                .count();
-            cx.report(
-                pointer,
+        for (minor, (node, version, nodes)) in versions {
+            let key = format!("1.{minor}");
+            let configured = cx
+                .settings
+                .platform
+                .kubernetes_end_of_support
+                .get(&key)
+                .copied();
+            let end = configured.or_else(|| {
+                END_OF_LIFE
+                    .iter()
+                    .find(|(m, _)| *m == minor.max(oldest))
+                    .and_then(|(_, (y, mo, d))| Day::from_ymd(*y, *mo, *d))
+            });
+            let Some(end) = end.filter(|end| today > *end) else {
+                continue;
+            };
+            let since = if minor < oldest && configured.is_none() {
+                format!("before {end}")
+            } else {
+                end.to_string()
+            };
+            cx.report_on(
+                node,
+                pointer.clone(),
                 format!(
                     "{nodes} node{} run{} Kubernetes {key} ({version}), out of support since {since}",
                     if nodes == 1 { "" } else { "s" },

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use kubepci_k8s::ContainerKind;
 
 use crate::rules::prelude::*;
@@ -70,16 +72,16 @@ declare_rule! {
     }
 }
 
-/// The defaults LimitRanges of a namespace give containers: `(section, resource)` pairs.
-fn limit_range_defaults<'a>(
-    inventory: &'a kubepci_k8s::Inventory,
-    namespace: &str,
-) -> Vec<(&'static str, &'a str)> {
-    let mut defaults = Vec::new();
-    for range in inventory
-        .of_kind("LimitRange")
-        .filter(|r| r.namespace() == Some(namespace))
-    {
+/// The defaults the LimitRanges of each namespace give containers: namespace →
+/// `(section, resource)` pairs.
+fn limit_range_defaults(
+    inventory: &kubepci_k8s::Inventory,
+) -> HashMap<&str, Vec<(&'static str, &str)>> {
+    let mut defaults: HashMap<&str, Vec<(&'static str, &str)>> = HashMap::new();
+    for range in inventory.of_kind("LimitRange") {
+        let Some(namespace) = range.namespace() else {
+            continue;
+        };
         for limit in range
             .root
             .path(&["spec", "limits"])
@@ -91,7 +93,10 @@ fn limit_range_defaults<'a>(
             }
             for section in ["default", "defaultRequest"] {
                 for entry in limit.get(section).map(Node::entries).unwrap_or_default() {
-                    defaults.push((section, &*entry.key));
+                    defaults
+                        .entry(namespace)
+                        .or_default()
+                        .push((section, &*entry.key));
                 }
             }
         }
@@ -107,6 +112,7 @@ impl Rule for ResourcesMissing {
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let inventory = cx.inventory;
         let workloads = Workloads::of(inventory);
+        let all_defaults = limit_range_defaults(inventory);
         for &i in &workloads.top {
             let object = &inventory.objects()[i];
             let Some(ns) = object.namespace() else {
@@ -118,7 +124,7 @@ impl Rule for ResourcesMissing {
             let Some(pod) = PodTemplate::of(object) else {
                 continue;
             };
-            let defaults = limit_range_defaults(inventory, ns);
+            let defaults = all_defaults.get(ns).map(Vec::as_slice).unwrap_or_default();
             let has_default = |section: &str, resource: &str| {
                 defaults
                     .iter()
