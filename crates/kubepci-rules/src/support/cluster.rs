@@ -49,8 +49,9 @@ fn has_status(object: &Object) -> bool {
 }
 
 /// The object findings about the whole cluster are reported on, when the input is a whole
-/// cluster: the `kube-system` Namespace object if present, else the first Node, else (with
-/// `clusterInput: always`) the first Namespace. `None` when the input is not a whole cluster.
+/// cluster: the first Node (a cluster-scoped object), else the `kube-system` Namespace, else
+/// (with `clusterInput: always`) the first Namespace. `None` when the input is not a whole
+/// cluster.
 pub(crate) fn cluster_anchor<'a>(
     inventory: &'a Inventory,
     settings: &Settings,
@@ -60,12 +61,14 @@ pub(crate) fn cluster_anchor<'a>(
         .find(|n| n.name() == "kube-system" && n.api_version() == "v1");
     match settings.platform.cluster_input {
         ClusterInput::Never => None,
-        ClusterInput::Always => kube_system
-            .or_else(|| inventory.of_kind("Node").next())
+        ClusterInput::Always => inventory
+            .of_kind("Node")
+            .next()
+            .or(kube_system)
             .or_else(|| inventory.of_kind("Namespace").next()),
         ClusterInput::Auto => {
             if let Some(node) = inventory.of_kind("Node").find(|n| has_status(n)) {
-                return kube_system.or(Some(node));
+                return Some(node);
             }
             let system_workloads = POD_TEMPLATE_KINDS.iter().any(|kind| {
                 inventory
@@ -110,11 +113,8 @@ mod tests {
     #[test]
     fn whole_cluster_heuristic() {
         assert_eq!(anchor(NODE, ClusterInput::Auto).as_deref(), Some("Node n1"));
-        let with_ns = format!("{NODE}---\n{KUBE_SYSTEM}");
-        assert_eq!(
-            anchor(&with_ns, ClusterInput::Auto).as_deref(),
-            Some("Namespace kube-system")
-        );
+        let with_ns = format!("{KUBE_SYSTEM}---\n{NODE}");
+        assert_eq!(anchor(&with_ns, ClusterInput::Auto).as_deref(), Some("Node n1"));
         // A kube-system workload alone (a chart installing into kube-system) is not a cluster.
         assert_eq!(anchor(PROXY, ClusterInput::Auto), None);
         let dump = format!("{KUBE_SYSTEM}---\n{PROXY}");

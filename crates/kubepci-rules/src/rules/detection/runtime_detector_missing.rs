@@ -11,7 +11,7 @@ declare_rule! {
     /// Tetragon, Sysdig, StackRox/ACS collector, Defender, Aqua, Prisma, CrowdStrike,
     /// KubeArmor by default). A DaemonSet matches by its name, its `app.kubernetes.io/name` or
     /// `k8s-app` label, or the last path segment of one of its images. The finding is reported
-    /// on the `kube-system` Namespace (or the first Node).
+    /// on the first Node (or, without Nodes, on the `kube-system` Namespace).
     ///
     /// ## Why is this bad?
     /// Containers are rarely scanned for malware file by file; what PCI DSS 5.2.1 and 5.3.2
