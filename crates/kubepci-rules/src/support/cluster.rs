@@ -114,7 +114,10 @@ mod tests {
     fn whole_cluster_heuristic() {
         assert_eq!(anchor(NODE, ClusterInput::Auto).as_deref(), Some("Node n1"));
         let with_ns = format!("{KUBE_SYSTEM}---\n{NODE}");
-        assert_eq!(anchor(&with_ns, ClusterInput::Auto).as_deref(), Some("Node n1"));
+        assert_eq!(
+            anchor(&with_ns, ClusterInput::Auto).as_deref(),
+            Some("Node n1")
+        );
         // A kube-system workload alone (a chart installing into kube-system) is not a cluster.
         assert_eq!(anchor(PROXY, ClusterInput::Auto), None);
         let dump = format!("{KUBE_SYSTEM}---\n{PROXY}");

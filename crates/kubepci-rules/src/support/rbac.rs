@@ -391,6 +391,15 @@ impl Rbac {
             || self.grants(role).any(|(_, g)| g.is_everything())
     }
 
+    /// The ClusterRoles that aggregate `role` (through their `aggregationRule`).
+    pub(crate) fn aggregators_of<'a>(&'a self, role: &'a Role) -> impl Iterator<Item = &'a Role> {
+        self.roles.iter().filter(move |r| {
+            r.aggregated
+                .iter()
+                .any(|&i| std::ptr::eq(&self.roles[i], role))
+        })
+    }
+
     /// Bindings whose role is `role`.
     pub(crate) fn bindings_of<'a>(&'a self, role: &'a Role) -> impl Iterator<Item = &'a Binding> {
         self.bindings.iter().filter(move |b| {

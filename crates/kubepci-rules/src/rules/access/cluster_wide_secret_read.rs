@@ -1,13 +1,24 @@
 use super::{allowed_verbs, checked_roles};
 use crate::rules::prelude::*;
-use crate::support::rbac::{RBAC_KINDS, Rbac, rule_pointer};
+use crate::support::rbac::{Binding, RBAC_KINDS, Rbac, Role, rule_pointer};
+
+/// Whether a ClusterRole carries an `…aggregate-to-…` label: it is folded into another
+/// ClusterRole (the built-in `admin`, `edit`, `view`, or a product's own), whose bindings
+/// decide where it applies.
+fn object_aggregates_into_builtin(object: &Object) -> bool {
+    object
+        .labels()
+        .any(|(k, v)| k.contains("/aggregate-to-") && v == "true")
+}
 
 declare_rule! {
     /// ## What it does
     /// Flags rules of ClusterRoles that allow `get`, `list` or `watch` on all Secrets, when
-    /// the ClusterRole is granted cluster-wide: bound by a ClusterRoleBinding, or not bound at
-    /// all in the input (its binding lives elsewhere). A ClusterRole used only through
-    /// RoleBindings grants access in those namespaces only and is not flagged; rules limited
+    /// the ClusterRole is granted cluster-wide: bound by a ClusterRoleBinding (directly or
+    /// through a ClusterRole that aggregates it), or not bound at all in the input (its
+    /// binding lives elsewhere). A ClusterRole used only through RoleBindings, or labelled to
+    /// be aggregated (`…/aggregate-to-…: "true"`) into a role the input does not bind
+    /// cluster-wide, grants access in those namespaces only and is not flagged; rules limited
     /// to named Secrets (`resourceNames`) are not flagged; roles granting everything are
     /// reported by KP6002.
     ///
@@ -80,14 +91,28 @@ impl Rule for ClusterWideSecretRead {
             let Some(index) = role.object.filter(|_| role.namespace.is_none()) else {
                 continue;
             };
-            let bindings: Vec<_> = rbac.bindings_of(role).collect();
-            let cluster_binding = bindings.iter().find(|b| b.is_cluster_wide());
-            if cluster_binding.is_none() && !bindings.is_empty() {
-                continue; // used through RoleBindings only
+            // Bound directly, or through a ClusterRole that aggregates it.
+            let mut bindings: Vec<(&Binding, Option<&Role>)> =
+                rbac.bindings_of(role).map(|b| (b, None)).collect();
+            for aggregator in rbac.aggregators_of(role) {
+                bindings.extend(rbac.bindings_of(aggregator).map(|b| (b, Some(aggregator))));
+            }
+            let cluster_binding = bindings.iter().find(|(b, _)| b.is_cluster_wide());
+            let aggregated = rbac.aggregators_of(role).next().is_some()
+                || object_aggregates_into_builtin(&cx.inventory.objects()[index]);
+            if cluster_binding.is_none() && (!bindings.is_empty() || aggregated) {
+                continue; // used through RoleBindings (or a namespaced aggregate) only
             }
             let how = cluster_binding.map_or_else(
                 || "is bound nowhere in the input (assumed cluster-wide)".to_owned(),
-                |b| format!("is bound cluster-wide by {}", b.describe()),
+                |(b, via)| match via {
+                    Some(aggregator) => format!(
+                        "is bound cluster-wide by {} through {}, which aggregates it",
+                        b.describe(),
+                        aggregator.describe()
+                    ),
+                    None => format!("is bound cluster-wide by {}", b.describe()),
+                },
             );
             let object = &cx.inventory.objects()[index];
             for grant in &role.grants {

@@ -135,6 +135,9 @@ declare_rule! {
     /// (`extensions/v1beta1`, `apps/v1beta2`, `networking.k8s.io/v1beta1`, `batch/v1beta1`,
     /// `policy/v1beta1`, `autoscaling/v2beta2`, …), with the version that removed it and its
     /// replacement. PodSecurityPolicy is flagged whatever its version: it no longer exists.
+    /// CustomResourceDefinitions are not read: they are most of the bytes of a typical input
+    /// (operator bundles), no other rule needs them parsed, and `kubectl apply` rejects a
+    /// `v1beta1` CRD on any supported cluster.
     ///
     /// ## Why is this bad?
     /// Manifests in removed versions no longer apply: the change fails at deploy time, or,
@@ -182,7 +185,7 @@ declare_rule! {
             "Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "ControllerRevision",
             "Ingress", "IngressClass", "NetworkPolicy", "PodSecurityPolicy", "Role",
             "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
-            "MutatingWebhookConfiguration", "CustomResourceDefinition", "APIService",
+            "MutatingWebhookConfiguration", "APIService",
             "CertificateSigningRequest", "Lease", "PriorityClass", "StorageClass",
             "VolumeAttachment", "CSIDriver", "CSINode", "CSIStorageCapacity", "CronJob",
             "EndpointSlice", "Event", "HorizontalPodAutoscaler", "PodDisruptionBudget",
