@@ -12,10 +12,13 @@
 #[macro_use]
 mod macros;
 
+mod content;
 mod context;
+mod credentials;
 pub mod docgen;
 mod docs;
 mod meta;
+pub mod pan;
 pub mod pci;
 pub mod registry;
 mod rules;
