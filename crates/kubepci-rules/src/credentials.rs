@@ -106,10 +106,14 @@ pub(crate) fn credential_name(name: &str) -> Option<CredentialName> {
                 .any(|(a, b)| *a == words[n - 2] && *b == "key");
         return paired.then_some(CredentialName::Secret);
     }
-    if words.iter().any(|w| PASSWORD_WORDS.contains(&w.as_str())) {
+    // Whole words, or run-together names (`PGPASSWORD`, `webhooksecret`, `authtoken`).
+    let has = |list: &[&str], w: &str| {
+        list.contains(&w) || list.iter().any(|l| l.len() >= 5 && w.ends_with(l))
+    };
+    if words.iter().any(|w| has(PASSWORD_WORDS, w)) {
         return Some(CredentialName::Password);
     }
-    if words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+    if words.iter().any(|w| has(SECRET_WORDS, w))
         || words
             .windows(2)
             .any(|p| KEY_PAIRS.iter().any(|(a, b)| *a == p[0] && *b == p[1]))
@@ -354,8 +358,6 @@ pub(crate) fn url_has_password(text: &str) -> bool {
 pub(crate) fn known_token(text: &str) -> Option<&'static str> {
     // (prefix, minimum length of the rest, label)
     const TOKENS: &[(&str, usize, &str)] = &[
-        ("AKIA", 16, "an AWS access key ID"),
-        ("ASIA", 16, "an AWS temporary access key ID"),
         ("ghp_", 36, "a GitHub personal access token"),
         ("gho_", 36, "a GitHub OAuth token"),
         ("ghs_", 36, "a GitHub app token"),
@@ -382,14 +384,8 @@ pub(crate) fn known_token(text: &str) -> Option<&'static str> {
                 .count();
             if before_ok && run >= *min {
                 let body = &rest[..run];
-                // AWS key IDs are upper-case letters and digits only.
-                let shape_ok = !prefix.starts_with('A') || prefix == &"AIza"
-                    || body[..16]
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
                 // A run of one repeated character is an example, not a token.
-                let varied = body.bytes().any(|b| b != body.as_bytes()[0]);
-                if shape_ok && varied {
+                if body.bytes().any(|b| b != body.as_bytes()[0]) {
                     return Some(label);
                 }
             }
@@ -524,6 +520,10 @@ mod tests {
             ("BYPASS", None),
             ("PASS_HOST_HEADER", None),
             ("KEY", None),
+            ("PGPASSWORD", Some(Password)),
+            ("webhooksecret", Some(Secret)),
+            ("SLACK_AUTHTOKEN", Some(Secret)),
+            ("COMPASS", None),
         ] {
             assert_eq!(credential_name(name), want, "{name}");
         }
@@ -583,15 +583,13 @@ mod tests {
 
     #[test]
     fn tokens() {
-        assert_eq!(
-            known_token("key=AKIAIOSFODNN7EXAMPLE"),
-            Some("an AWS access key ID")
-        );
+        // An AWS access key ID is an identifier; its secret half has no prefix.
+        assert_eq!(known_token("key=AKIAIOSFODNN7EXAMPLE"), None);
         assert_eq!(
             known_token("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
             Some("a GitHub personal access token")
         );
-        assert_eq!(known_token("AKIAxxxxxxxxxxxxxxxxxxxx"), None);
+        assert_eq!(known_token("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(known_token("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(known_token("nothing here"), None);
     }

@@ -3,6 +3,7 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::credentials::*;
 use crate::rules::pod_security::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
@@ -33,6 +34,18 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // credentials and vendor defaults
+    &DefaultOrWeakPassword,
+    &EmptyPasswordAllowed,
+    &HardcodedCredential,
+    &SecretInEnvVar,
+    &CredentialInConfigMap,
+    &PrivateKeyInPlainConfig,
+    &PlaintextSecretInManifest,
+    &LegacyServiceAccountToken,
+    &DefaultServiceAccountUsed,
+    &DefaultServiceAccountBound,
+    &ServiceAccountTokenAutomount,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

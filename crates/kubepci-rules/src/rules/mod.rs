@@ -2,6 +2,8 @@
 
 pub(crate) mod pod_security;
 pub(crate) mod workload;
+// credentials, card data and transport
+pub(crate) mod credentials;
 
 /// What every rule file needs.
 pub(crate) mod prelude {
