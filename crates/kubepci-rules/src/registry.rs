@@ -3,6 +3,7 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::card_data::*;
 use crate::rules::credentials::*;
 use crate::rules::pod_security::*;
 use crate::rules::workload::*;
@@ -46,6 +47,14 @@ pub static RULES: &[&dyn Rule] = &[
     &DefaultServiceAccountUsed,
     &DefaultServiceAccountBound,
     &ServiceAccountTokenAutomount,
+    // card data and stored account data
+    &CardNumber,
+    &TestCardNumber,
+    &StorageClassUnencrypted,
+    &CdeVolumeWithoutEncryption,
+    &AuditPolicyRecordsSecrets,
+    &CdeNativeSecret,
+    &ChdVolumeWithoutRetention,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

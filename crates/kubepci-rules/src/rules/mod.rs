@@ -3,6 +3,7 @@
 pub(crate) mod pod_security;
 pub(crate) mod workload;
 // credentials, card data and transport
+pub(crate) mod card_data;
 pub(crate) mod credentials;
 
 /// What every rule file needs.
