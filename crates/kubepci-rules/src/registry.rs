@@ -6,6 +6,7 @@ use kubepci_model::Finding;
 use crate::rules::card_data::*;
 use crate::rules::credentials::*;
 use crate::rules::pod_security::*;
+use crate::rules::transport::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
 
@@ -55,6 +56,21 @@ pub static RULES: &[&dyn Rule] = &[
     &AuditPolicyRecordsSecrets,
     &CdeNativeSecret,
     &ChdVolumeWithoutRetention,
+    // transmission (TLS)
+    &IngressHostWithoutTls,
+    &IngressHttpsRedirectDisabled,
+    &IngressNginxWeakTlsConfig,
+    &IngressWeakTlsAnnotation,
+    &TlsPolicyAllowsOldVersions,
+    &CertificateWeakKey,
+    &CertificateRenewalIneffective,
+    &CertificateExpiring,
+    &CertificateHostMismatch,
+    &SelfSignedPublicCertificate,
+    &IngressNginxSnippet,
+    &GatewayHttpListenerCde,
+    &IstioMtlsNotStrict,
+    &IstioCdeWithoutStrictMtls,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

@@ -30,6 +30,17 @@ impl KeyInfo {
         }
     }
 
+    /// `an RSA 1024 key`, `a DSA key`: the key for a sentence.
+    #[must_use]
+    pub fn as_phrase(&self) -> String {
+        let article = if self.algorithm.starts_with(['R', 'E', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {} key", self.describe())
+    }
+
     /// `RSA 2048`, `ECDSA 256`, `Ed25519`.
     #[must_use]
     pub fn describe(&self) -> String {

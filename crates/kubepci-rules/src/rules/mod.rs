@@ -5,6 +5,7 @@ pub(crate) mod workload;
 // credentials, card data and transport
 pub(crate) mod card_data;
 pub(crate) mod credentials;
+pub(crate) mod transport;
 
 /// What every rule file needs.
 pub(crate) mod prelude {
