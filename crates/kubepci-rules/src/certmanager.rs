@@ -13,7 +13,8 @@ pub(crate) const DEFAULT_DURATION_SECS: i64 = 90 * 24 * 3600;
 
 /// Whether an object is a cert-manager `Certificate` (current or legacy API group).
 pub(crate) fn is_certificate(object: &Object) -> bool {
-    object.kind() == "Certificate" && matches!(object.group(), "cert-manager.io" | "certmanager.k8s.io")
+    object.kind() == "Certificate"
+        && matches!(object.group(), "cert-manager.io" | "certmanager.k8s.io")
 }
 
 /// Whether an object is a cert-manager `Issuer` or `ClusterIssuer`.
@@ -35,7 +36,8 @@ pub(crate) fn requested_key(cert: &Object) -> (KeyInfo, JsonPointer) {
             JsonPointer::root().key("spec").key("privateKey"),
         ),
         None => (
-            spec.and_then(|s| s.get("keyAlgorithm")).and_then(Node::as_str),
+            spec.and_then(|s| s.get("keyAlgorithm"))
+                .and_then(Node::as_str),
             spec.and_then(|s| s.get("keySize")).and_then(Node::as_i64),
             JsonPointer::root().key("spec"),
         ),
@@ -71,7 +73,10 @@ pub(crate) fn requested_key(cert: &Object) -> (KeyInfo, JsonPointer) {
 pub(crate) fn requested_names(cert: &Object) -> Vec<String> {
     let spec = cert.root.get("spec");
     let mut names: Vec<String> = Vec::new();
-    if let Some(cn) = spec.and_then(|s| s.get("commonName")).and_then(Node::as_str) {
+    if let Some(cn) = spec
+        .and_then(|s| s.get("commonName"))
+        .and_then(Node::as_str)
+    {
         names.push(cn.to_owned());
     }
     for field in ["dnsNames", "ipAddresses"] {
@@ -92,7 +97,9 @@ pub(crate) fn requested_names(cert: &Object) -> Vec<String> {
 
 /// `spec.secretName`.
 pub(crate) fn secret_name(cert: &Object) -> Option<&str> {
-    cert.root.path(&["spec", "secretName"]).and_then(Node::as_str)
+    cert.root
+        .path(&["spec", "secretName"])
+        .and_then(Node::as_str)
 }
 
 /// `Issuer/name` or `ClusterIssuer/name` from `spec.issuerRef` (kind defaults to Issuer).

@@ -266,9 +266,14 @@ pub(crate) fn all_values(object: &Object) -> Vec<Text<'_>> {
 /// sets these fields; manifests in Git do not carry them).
 pub(crate) fn is_live_object(object: &Object) -> bool {
     object.metadata().is_some_and(|m| {
-        ["uid", "resourceVersion", "creationTimestamp", "managedFields"]
-            .iter()
-            .any(|k| m.get(k).is_some_and(|v| !v.is_null()))
+        [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "managedFields",
+        ]
+        .iter()
+        .any(|k| m.get(k).is_some_and(|v| !v.is_null()))
     })
 }
 

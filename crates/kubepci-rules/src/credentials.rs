@@ -16,7 +16,14 @@ pub(crate) enum CredentialName {
 }
 
 /// Words that make a name a password.
-const PASSWORD_WORDS: &[&str] = &["password", "passwd", "pass", "pwd", "passphrase", "passcode"];
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "passphrase",
+    "passcode",
+];
 /// Words that make a name a secret.
 const SECRET_WORDS: &[&str] = &[
     "secret",
@@ -50,18 +57,105 @@ const KEY_PAIRS: &[(&str, &str)] = &[
 /// Last words that make a credential-like name designate something else: where the secret
 /// is (`PASSWORD_FILE`), its name, an identifier, a policy or a setting about it.
 const NOT_A_VALUE: &[&str] = &[
-    "file", "files", "path", "dir", "directory", "name", "names", "ref", "reference", "id",
-    "length", "len", "min", "max", "minlength", "maxlength", "policy", "policies", "ttl",
-    "timeout", "expiry", "expiration", "expires", "lifetime", "age", "header", "enabled",
-    "enable", "disabled", "disable", "required", "type", "mode", "format", "algorithm",
-    "algorithms", "url", "uri", "endpoint", "host", "port", "issuer", "audience", "scope",
-    "scopes", "location", "provider", "source", "mount", "volume", "store", "namespace",
-    "version", "count", "retries", "interval", "period", "rotation", "size", "bits", "field",
-    "key" /* `TOKEN_KEY`: the key a token is stored under */, "prefix", "suffix", "env",
-    "var", "variable", "template", "regex", "pattern", "hash", "hashed", "salt", "cost",
-    "rounds", "iterations", "method", "methods", "strategy", "backend", "manager", "reset",
-    "change", "changed", "update", "hint", "label", "description", "placeholder", "example",
-    "secretref", "selector", "class", "kind", "usage", "usages", "lookup", "cache", "dirs",
+    "file",
+    "files",
+    "path",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "ref",
+    "reference",
+    "id",
+    "length",
+    "len",
+    "min",
+    "max",
+    "minlength",
+    "maxlength",
+    "policy",
+    "policies",
+    "ttl",
+    "timeout",
+    "expiry",
+    "expiration",
+    "expires",
+    "lifetime",
+    "age",
+    "header",
+    "enabled",
+    "enable",
+    "disabled",
+    "disable",
+    "required",
+    "type",
+    "mode",
+    "format",
+    "algorithm",
+    "algorithms",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "port",
+    "issuer",
+    "audience",
+    "scope",
+    "scopes",
+    "location",
+    "provider",
+    "source",
+    "mount",
+    "volume",
+    "store",
+    "namespace",
+    "version",
+    "count",
+    "retries",
+    "interval",
+    "period",
+    "rotation",
+    "size",
+    "bits",
+    "field",
+    "key", /* `TOKEN_KEY`: the key a token is stored under */
+    "prefix",
+    "suffix",
+    "env",
+    "var",
+    "variable",
+    "template",
+    "regex",
+    "pattern",
+    "hash",
+    "hashed",
+    "salt",
+    "cost",
+    "rounds",
+    "iterations",
+    "method",
+    "methods",
+    "strategy",
+    "backend",
+    "manager",
+    "reset",
+    "change",
+    "changed",
+    "update",
+    "hint",
+    "label",
+    "description",
+    "placeholder",
+    "example",
+    "secretref",
+    "selector",
+    "class",
+    "kind",
+    "usage",
+    "usages",
+    "lookup",
+    "cache",
+    "dirs",
 ];
 
 /// Splits a name into lower-case words at separators and camelCase boundaries:
@@ -149,7 +243,8 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with("ref+")
         || v.starts_with("secretref")
         || v.starts_with("arn:")
-        || v.bytes().all(|b| b == b'*' || b == b'x' || b == b'X' || b == b'.')
+        || v.bytes()
+            .all(|b| b == b'*' || b == b'x' || b == b'X' || b == b'.')
         || [
             "replace_me",
             "replaceme",
@@ -195,7 +290,9 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 pub(crate) fn is_literal_credential(value: &str) -> bool {
     let v = value.trim();
     !is_placeholder(v)
-        && !v.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !v
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
         && !v.contains('\n')
         && !(looks_like_url(v) && !url_has_password(v))
 }
@@ -337,7 +434,9 @@ pub(crate) fn url_has_password(text: &str) -> bool {
             .is_some_and(|b| b.is_ascii_alphanumeric());
         let after = &rest[i + 3..];
         let authority_end = after
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
             .unwrap_or(after.len());
         let authority = &after[..authority_end];
         if scheme_ok
@@ -375,8 +474,7 @@ pub(crate) fn known_token(text: &str) -> Option<&'static str> {
         let mut from = 0;
         while let Some(i) = text[from..].find(prefix) {
             let at = from + i;
-            let before_ok = at == 0
-                || !text.as_bytes()[at - 1].is_ascii_alphanumeric();
+            let before_ok = at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric();
             let rest = &text[at + prefix.len()..];
             let run = rest
                 .bytes()
@@ -558,13 +656,31 @@ mod tests {
     #[test]
     fn weak_passwords() {
         for v in [
-            "admin", "Admin", "postgres", "changeme", "changeit", "123456", "1234", "aaaaaa",
-            "qwerty", "Password1!", "admin123", "prom-operator", "Harbor12345", "minioadmin",
-            "abcdef", "letmein",
+            "admin",
+            "Admin",
+            "postgres",
+            "changeme",
+            "changeit",
+            "123456",
+            "1234",
+            "aaaaaa",
+            "qwerty",
+            "Password1!",
+            "admin123",
+            "prom-operator",
+            "Harbor12345",
+            "minioadmin",
+            "abcdef",
+            "letmein",
         ] {
             assert!(weak_password(v).is_some(), "{v}");
         }
-        for v in ["xK9#mQ2$vL7p", "correct horse battery staple", "7f3a9c1e5b", "857392016482"] {
+        for v in [
+            "xK9#mQ2$vL7p",
+            "correct horse battery staple",
+            "7f3a9c1e5b",
+            "857392016482",
+        ] {
             assert!(weak_password(v).is_none(), "{v}");
         }
         assert_eq!(weak_password("postgres"), Some("a vendor default password"));
@@ -589,7 +705,10 @@ mod tests {
             known_token("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
             Some("a GitHub personal access token")
         );
-        assert_eq!(known_token("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
+        assert_eq!(
+            known_token("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+            None
+        );
         assert_eq!(known_token("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(known_token("nothing here"), None);
     }

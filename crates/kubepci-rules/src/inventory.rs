@@ -133,7 +133,12 @@ fn usage(inventory: &Inventory) -> Usage {
         let who = format!("{}", ingress.id);
         match ingress.kind() {
             "Ingress" => {
-                for tls in ingress.root.path(&["spec", "tls"]).map(Node::items).unwrap_or_default() {
+                for tls in ingress
+                    .root
+                    .path(&["spec", "tls"])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                {
                     let Some(secret) = tls.get("secretName").and_then(Node::as_str) else {
                         continue;
                     };
@@ -191,7 +196,10 @@ pub fn certificates(inventory: &Inventory) -> Vec<CertificateEntry> {
     // (namespace, secret) → index of the entry that covers it.
     let mut by_secret: BTreeMap<(String, String), usize> = BTreeMap::new();
 
-    for cert in inventory.of_kind("Certificate").filter(|o| certmanager::is_certificate(o)) {
+    for cert in inventory
+        .of_kind("Certificate")
+        .filter(|o| certmanager::is_certificate(o))
+    {
         let mut e = CertificateEntry::new(EntryKind::Certificate, cert);
         e.hosts = certmanager::requested_names(cert);
         e.issuer = certmanager::issuer_ref(cert).map(|(k, n)| format!("{k}/{n}"));
@@ -213,7 +221,10 @@ pub fn certificates(inventory: &Inventory) -> Vec<CertificateEntry> {
         e.renewal = Some(renew);
         if let Some(secret) = certmanager::secret_name(cert) {
             e.secret = Some(secret.to_owned());
-            let key = (cert.namespace().unwrap_or_default().to_owned(), secret.to_owned());
+            let key = (
+                cert.namespace().unwrap_or_default().to_owned(),
+                secret.to_owned(),
+            );
             by_secret.insert(key, out.len());
         }
         out.push(e);
@@ -295,7 +306,10 @@ pub fn certificates(inventory: &Inventory) -> Vec<CertificateEntry> {
     }
 
     for kind in ["ClusterIssuer", "Issuer"] {
-        for issuer in inventory.of_kind(kind).filter(|o| certmanager::is_issuer(o)) {
+        for issuer in inventory
+            .of_kind(kind)
+            .filter(|o| certmanager::is_issuer(o))
+        {
             let mut e = CertificateEntry::new(EntryKind::Issuer, issuer);
             let (what, detail) = certmanager::issuer_type(issuer);
             e.issuer = Some(match &detail {
@@ -364,13 +378,20 @@ pub fn certificates(inventory: &Inventory) -> Vec<CertificateEntry> {
     }
 
     out.sort_by(|a, b| {
-        (a.kind, &a.object.namespace, &a.object.name, &a.secret, &a.not_after).cmp(&(
-            b.kind,
-            &b.object.namespace,
-            &b.object.name,
-            &b.secret,
-            &b.not_after,
-        ))
+        (
+            a.kind,
+            &a.object.namespace,
+            &a.object.name,
+            &a.secret,
+            &a.not_after,
+        )
+            .cmp(&(
+                b.kind,
+                &b.object.namespace,
+                &b.object.name,
+                &b.secret,
+                &b.not_after,
+            ))
     });
     out
 }

@@ -131,11 +131,7 @@ impl fmt::Debug for PanMatch {
 pub fn mask(digits: &[u8]) -> String {
     let digits: Vec<u8> = digits.iter().copied().filter(u8::is_ascii_digit).collect();
     let n = digits.len();
-    let (head, tail) = if n > 10 {
-        (6, 4)
-    } else {
-        (0, n.min(4))
-    };
+    let (head, tail) = if n > 10 { (6, 4) } else { (0, n.min(4)) };
     let mut out = String::with_capacity(n);
     for (i, d) in digits.iter().enumerate() {
         if i < head || i >= n - tail {
@@ -201,7 +197,10 @@ pub fn brand_of(digits: &[u8]) -> Option<Brand> {
         in_len(16, 19).then_some(Brand::Mir)?
     } else if p2 == 34 || p2 == 37 {
         (len == 15).then_some(Brand::Amex)?
-    } else if p4 == 6011 || (622_126..=622_925).contains(&p6) || (644..=649).contains(&p3) || p2 == 65
+    } else if p4 == 6011
+        || (622_126..=622_925).contains(&p6)
+        || (644..=649).contains(&p3)
+        || p2 == 65
     {
         in_len(16, 19).then_some(Brand::Discover)?
     } else if p2 == 62 {
@@ -457,7 +456,10 @@ mod tests {
             found("a=4242424242424242,b=378282246310005"),
             ["424242******4242", "378282*****0005"]
         );
-        assert_eq!(found("/orders/4012888888881881/items"), ["401288******1881"]);
+        assert_eq!(
+            found("/orders/4012888888881881/items"),
+            ["401288******1881"]
+        );
         assert_eq!(found("id 4000 0566 5566 5556 done"), ["400005******5556"]);
     }
 

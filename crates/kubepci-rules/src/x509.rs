@@ -240,7 +240,10 @@ pub(crate) mod tests {
         let c = &good[0];
         assert_eq!(c.subject, "CN=pay.example.com");
         assert_eq!(c.issuer, "CN=Example Internal CA");
-        assert_eq!(c.sans, ["pay.example.com", "www.pay.example.com", "10.0.0.10"]);
+        assert_eq!(
+            c.sans,
+            ["pay.example.com", "www.pay.example.com", "10.0.0.10"]
+        );
         assert_eq!(c.key.describe(), "ECDSA 256");
         assert!(!c.key.is_weak());
         assert_eq!(c.not_after.year(), 2030);
@@ -251,7 +254,11 @@ pub(crate) mod tests {
         assert!(old[0].key.is_weak());
         assert!(old[0].is_self_issued());
 
-        let chain = [cert_file("expiring-rsa2048.pem"), cert_file("good-ecdsa.pem")].concat();
+        let chain = [
+            cert_file("expiring-rsa2048.pem"),
+            cert_file("good-ecdsa.pem"),
+        ]
+        .concat();
         let both = parse_pem_certificates(&chain);
         assert_eq!(both.len(), 2);
         assert_eq!(both[0].key.describe(), "RSA 2048");
@@ -262,8 +269,10 @@ pub(crate) mod tests {
         assert!(parse_pem_certificates(b"").is_empty());
         assert!(parse_pem_certificates(b"-----BEGIN CERTIFICATE-----\nnot base64\n").is_empty());
         assert!(
-            parse_pem_certificates(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-                .is_empty()
+            parse_pem_certificates(
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+            )
+            .is_empty()
         );
     }
 

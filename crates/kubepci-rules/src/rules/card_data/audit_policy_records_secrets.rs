@@ -25,7 +25,10 @@ fn covers(rule: &Node, group: &str, resource: &str) -> bool {
         return true;
     }
     entries.iter().any(|entry| {
-        let g = entry.get("group").and_then(Node::as_str).unwrap_or_default();
+        let g = entry
+            .get("group")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
         if g != group && g != "*" {
             return false;
         }
@@ -36,7 +39,10 @@ fn covers(rule: &Node, group: &str, resource: &str) -> bool {
                     || r == resource
                     || (resource.contains('/')
                         && (r == format!("{}/*", resource.split('/').next().unwrap_or_default())
-                            || r == format!("*/{}", resource.rsplit('/').next().unwrap_or_default())))
+                            || r == format!(
+                                "*/{}",
+                                resource.rsplit('/').next().unwrap_or_default()
+                            )))
             })
     })
 }
@@ -51,7 +57,10 @@ fn is_conditional(rule: &Node) -> bool {
             .map(Node::items)
             .unwrap_or_default()
             .iter()
-            .any(|e| e.get("resourceNames").is_some_and(|v| !v.items().is_empty()))
+            .any(|e| {
+                e.get("resourceNames")
+                    .is_some_and(|v| !v.items().is_empty())
+            })
 }
 
 declare_rule! {
@@ -112,7 +121,11 @@ impl Rule for AuditPolicyRecordsSecrets {
         if object.group() != "audit.k8s.io" {
             return;
         }
-        let rules = object.root.get("rules").map(Node::items).unwrap_or_default();
+        let rules = object
+            .root
+            .get("rules")
+            .map(Node::items)
+            .unwrap_or_default();
         // rule index → the resources it logs with bodies.
         let mut offending: Vec<(usize, Vec<&str>)> = Vec::new();
         for (group, resource) in SENSITIVE {
@@ -135,7 +148,10 @@ impl Rule for AuditPolicyRecordsSecrets {
         }
         offending.sort_by_key(|(i, _)| *i);
         for (i, resources) in offending {
-            let level = rules[i].get("level").and_then(Node::as_str).unwrap_or_default();
+            let level = rules[i]
+                .get("level")
+                .and_then(Node::as_str)
+                .unwrap_or_default();
             let pointer = JsonPointer::root().key("rules").index(i);
             let pointer = if rules[i].get("level").is_some() {
                 pointer.key("level")

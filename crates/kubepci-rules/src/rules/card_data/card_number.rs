@@ -5,8 +5,8 @@ declare_rule! {
     /// ## What it does
     /// Finds primary account numbers (PANs) in ConfigMaps, Secrets (`data` decoded,
     /// `stringData`), container env values, `command` and `args`, and annotations and labels:
-    /// 13 to 19 digits, contiguous or printed in card layout (`4539 5787 6362 1486`), that pass
-    /// the Luhn check and start with a known issuer prefix (Visa, Mastercard including the
+    /// 13 to 19 digits, contiguous or printed in card layout (groups of four, or 4-6-5), that
+    /// pass the Luhn check and start with a known issuer prefix (Visa, Mastercard including the
     /// 2-series, American Express, Discover, JCB, Diners Club, UnionPay, Maestro, Mir) at a
     /// length that issuer uses.
     ///

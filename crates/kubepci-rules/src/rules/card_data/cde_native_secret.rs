@@ -137,7 +137,11 @@ impl Rule for CdeNativeSecret {
             if !inventory.scope_of(secret).is_cde() {
                 continue;
             }
-            let kind = secret.root.get("type").and_then(Node::as_str).unwrap_or("Opaque");
+            let kind = secret
+                .root
+                .get("type")
+                .and_then(Node::as_str)
+                .unwrap_or("Opaque");
             if !APPLICATION_TYPES.contains(&kind) {
                 continue;
             }

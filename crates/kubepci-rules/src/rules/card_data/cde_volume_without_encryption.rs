@@ -105,9 +105,9 @@ impl Rule for CdeVolumeWithoutEncryption {
                 Some(Encryption::Missing(what)) => {
                     Some(format!("{how} `{class}` does not set {what}"))
                 }
-                _ if !allowlist.is_empty() => Some(format!(
-                    "{how} `{class}` is not in encryptedStorageClasses"
-                )),
+                _ if !allowlist.is_empty() => {
+                    Some(format!("{how} `{class}` is not in encryptedStorageClasses"))
+                }
                 _ => None,
             }
         };

@@ -101,7 +101,10 @@ pub(crate) fn report_pans(object: &Object, cx: &mut Context<'_>, test: bool) {
                 let masked_place = mask_in(&place, &in_key, key);
                 cx.report(
                     parent(&text.pointer),
-                    format!("{masked_place} has {} in its name", describe(&refs, key, test)),
+                    format!(
+                        "{masked_place} has {} in its name",
+                        describe(&refs, key, test)
+                    ),
                 );
             }
         }
@@ -128,7 +131,10 @@ pub(crate) fn report_pans(object: &Object, cx: &mut Context<'_>, test: bool) {
             Some(key) if !pan::find(key).is_empty() => parent(&text.pointer),
             _ => text.pointer.clone(),
         };
-        cx.report(pointer, format!("{place} holds {}", describe(&hits, &text.text, test)));
+        cx.report(
+            pointer,
+            format!("{place} holds {}", describe(&hits, &text.text, test)),
+        );
     }
 }
 
@@ -185,9 +191,7 @@ pub(crate) fn storage_class_encryption(class: &Object) -> Encryption {
             if param("disk-encryption-kms-key").is_some() {
                 Encryption::Encrypted
             } else {
-                Encryption::Missing(
-                    "parameters.disk-encryption-kms-key (a customer-managed key)",
-                )
+                Encryption::Missing("parameters.disk-encryption-kms-key (a customer-managed key)")
             }
         }
         "disk.csi.azure.com" | "kubernetes.io/azure-disk" => {
@@ -210,7 +214,10 @@ pub(crate) fn storage_class_encryption(class: &Object) -> Encryption {
 
 /// Whether a StorageClass is the cluster's default.
 pub(crate) fn is_default_class(class: &Object) -> bool {
-    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]
-        .iter()
-        .any(|a| class.annotation(a) == Some("true"))
+    [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|a| class.annotation(a) == Some("true"))
 }

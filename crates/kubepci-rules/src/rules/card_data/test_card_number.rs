@@ -3,8 +3,9 @@ use crate::rules::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Finds well-known test card numbers (`4111 1111 1111 1111`, `4242424242424242`,
-    /// `5555 5555 5555 4444`, `378282246310005`, the gateways' published test cards) and
+    /// Finds well-known test card numbers (the card networks' and payment gateways' published
+    /// test cards, such as Visa `411111…1111` and `424242…4242`, Mastercard `555555…4444`,
+    /// American Express `378282…0005`) and
     /// obviously synthetic ones (three different digits or fewer) in the same places as
     /// KP3101: ConfigMaps, Secrets, env values, `command`, `args`, annotations and labels.
     /// Findings show only the masked form.

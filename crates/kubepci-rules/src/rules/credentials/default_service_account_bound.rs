@@ -56,7 +56,11 @@ impl Rule for DefaultServiceAccountBound {
             .path(&["roleRef", "name"])
             .and_then(Node::as_str)
             .unwrap_or("?");
-        let subjects = object.root.get("subjects").map(Node::items).unwrap_or_default();
+        let subjects = object
+            .root
+            .get("subjects")
+            .map(Node::items)
+            .unwrap_or_default();
         for (i, subject) in subjects.iter().enumerate() {
             let is_sa = subject.get("kind").and_then(Node::as_str) == Some("ServiceAccount");
             let name = subject.get("name").and_then(Node::as_str);

@@ -64,7 +64,10 @@ impl Rule for DefaultServiceAccountUsed {
 
     fn check_pod(&self, pod: &PodTemplate<'_>, cx: &mut Context<'_>) {
         if !cx.scope().in_scope()
-            || pod.get(&["automountServiceAccountToken"]).and_then(Node::as_bool) == Some(false)
+            || pod
+                .get(&["automountServiceAccountToken"])
+                .and_then(Node::as_bool)
+                == Some(false)
         {
             return;
         }

@@ -3,7 +3,10 @@ use crate::rules::prelude::*;
 
 /// Env variables of database images that switch authentication off, and the values that do.
 const ENV_SWITCHES: &[(&str, &str)] = &[
-    ("MYSQL_ALLOW_EMPTY_PASSWORD", "lets MySQL's root account log in without a password"),
+    (
+        "MYSQL_ALLOW_EMPTY_PASSWORD",
+        "lets MySQL's root account log in without a password",
+    ),
     (
         "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD",
         "lets MariaDB's root account log in without a password",
@@ -12,12 +15,18 @@ const ENV_SWITCHES: &[(&str, &str)] = &[
         "MARIADB_ALLOW_EMPTY_PASSWORD",
         "lets MariaDB's root account log in without a password",
     ),
-    ("ALLOW_EMPTY_PASSWORD", "lets the image run without a password"),
+    (
+        "ALLOW_EMPTY_PASSWORD",
+        "lets the image run without a password",
+    ),
 ];
 
 /// Command-line flags that switch authentication off.
 const FLAGS: &[(&str, &str)] = &[
-    ("--skip-grant-tables", "turns MySQL/MariaDB authentication off"),
+    (
+        "--skip-grant-tables",
+        "turns MySQL/MariaDB authentication off",
+    ),
     ("--noauth", "turns MongoDB authentication off"),
 ];
 
@@ -112,21 +121,22 @@ impl Rule for EmptyPasswordAllowed {
                     let Some(value) = var.get("value").and_then(Node::scalar_text) else {
                         continue;
                     };
-                    let what = if let Some((_, what)) = ENV_SWITCHES.iter().find(|(n, _)| *n == name)
-                    {
-                        truthy(&value).then_some(*what)
-                    } else if name == "POSTGRES_HOST_AUTH_METHOD" {
-                        value.trim().eq_ignore_ascii_case("trust").then_some(
-                            "makes PostgreSQL trust every client without a password",
-                        )
-                    } else if name == "xpack.security.enabled" {
-                        value
-                            .trim()
-                            .eq_ignore_ascii_case("false")
-                            .then_some("turns Elasticsearch authentication off")
-                    } else {
-                        None
-                    };
+                    let what =
+                        if let Some((_, what)) = ENV_SWITCHES.iter().find(|(n, _)| *n == name) {
+                            truthy(&value).then_some(*what)
+                        } else if name == "POSTGRES_HOST_AUTH_METHOD" {
+                            value
+                                .trim()
+                                .eq_ignore_ascii_case("trust")
+                                .then_some("makes PostgreSQL trust every client without a password")
+                        } else if name == "xpack.security.enabled" {
+                            value
+                                .trim()
+                                .eq_ignore_ascii_case("false")
+                                .then_some("turns Elasticsearch authentication off")
+                        } else {
+                            None
+                        };
                     if let Some(what) = what {
                         cx.report(
                             container.pointer_to(&["env"]).index(i).key("value"),
@@ -138,12 +148,16 @@ impl Rule for EmptyPasswordAllowed {
                     let items = container.get(&[field]).map(Node::items).unwrap_or_default();
                     for (i, item) in items.iter().enumerate() {
                         let Some(text) = item.as_str() else { continue };
-                        if let Some((flag, what)) = FLAGS.iter().find(|(flag, _)| {
-                            text.split_ascii_whitespace().any(|t| t == *flag)
-                        }) {
+                        if let Some((flag, what)) = FLAGS
+                            .iter()
+                            .find(|(flag, _)| text.split_ascii_whitespace().any(|t| t == *flag))
+                        {
                             cx.report(
                                 container.pointer_to(&[field]).index(i),
-                                format!("{field}[{i}] of {} passes `{flag}`, which {what}", container.describe()),
+                                format!(
+                                    "{field}[{i}] of {} passes `{flag}`, which {what}",
+                                    container.describe()
+                                ),
                             );
                         }
                     }
@@ -152,11 +166,7 @@ impl Rule for EmptyPasswordAllowed {
             return;
         }
         for text in data_values(object) {
-            if let Some(line) = text
-                .text
-                .lines()
-                .position(|l| trusts_network(l.trim()))
-            {
+            if let Some(line) = text.text.lines().position(|l| trusts_network(l.trim())) {
                 cx.report(
                     text.pointer,
                     format!(

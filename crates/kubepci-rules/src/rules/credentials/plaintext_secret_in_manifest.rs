@@ -4,23 +4,50 @@ use crate::rules::prelude::*;
 
 /// Last words of Secret keys that hold public or non-secret material.
 const PUBLIC_KEY_WORDS: &[&str] = &[
-    "user", "username", "login", "host", "hostname", "port", "database", "db", "dbname",
-    "endpoint", "region", "bucket", "namespace", "email", "crt", "cert", "certificate", "ca",
-    "bundle", "issuer", "audience", "scheme", "protocol", "driver", "url",
+    "user",
+    "username",
+    "login",
+    "host",
+    "hostname",
+    "port",
+    "database",
+    "db",
+    "dbname",
+    "endpoint",
+    "region",
+    "bucket",
+    "namespace",
+    "email",
+    "crt",
+    "cert",
+    "certificate",
+    "ca",
+    "bundle",
+    "issuer",
+    "audience",
+    "scheme",
+    "protocol",
+    "driver",
+    "url",
 ];
 
 /// Whether a Docker config (`.dockerconfigjson`, `.dockercfg`) carries registry credentials.
 fn docker_config_has_credentials(text: &str) -> bool {
-    ["\"auth\"", "\"password\"", "\"identitytoken\"", "\"registrytoken\""]
-        .iter()
-        .any(|key| {
-            text.match_indices(key).any(|(at, _)| {
-                let rest = text[at + key.len()..].trim_start();
-                rest.strip_prefix(':')
-                    .map(str::trim_start)
-                    .is_some_and(|v| v.starts_with('"') && !v.starts_with("\"\""))
-            })
+    [
+        "\"auth\"",
+        "\"password\"",
+        "\"identitytoken\"",
+        "\"registrytoken\"",
+    ]
+    .iter()
+    .any(|key| {
+        text.match_indices(key).any(|(at, _)| {
+            let rest = text[at + key.len()..].trim_start();
+            rest.strip_prefix(':')
+                .map(str::trim_start)
+                .is_some_and(|v| v.starts_with('"') && !v.starts_with("\"\""))
         })
+    })
 }
 
 /// Whether a Secret value is sensitive: not empty or a placeholder, not public material

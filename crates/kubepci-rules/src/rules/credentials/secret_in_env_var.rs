@@ -81,7 +81,10 @@ impl Rule for SecretInEnvVar {
             for (i, var) in env.iter().enumerate() {
                 if let Some(secret) = var.path(&["valueFrom", "secretKeyRef"]) {
                     let name = var.get("name").and_then(Node::as_str).unwrap_or_default();
-                    let from = secret.get("name").and_then(Node::as_str).unwrap_or_default();
+                    let from = secret
+                        .get("name")
+                        .and_then(Node::as_str)
+                        .unwrap_or_default();
                     cx.report(
                         container
                             .pointer_to(&["env"])
@@ -95,10 +98,16 @@ impl Rule for SecretInEnvVar {
                     );
                 }
             }
-            let env_from = container.get(&["envFrom"]).map(Node::items).unwrap_or_default();
+            let env_from = container
+                .get(&["envFrom"])
+                .map(Node::items)
+                .unwrap_or_default();
             for (i, source) in env_from.iter().enumerate() {
                 if let Some(secret) = source.get("secretRef") {
-                    let from = secret.get("name").and_then(Node::as_str).unwrap_or_default();
+                    let from = secret
+                        .get("name")
+                        .and_then(Node::as_str)
+                        .unwrap_or_default();
                     cx.report(
                         container.pointer_to(&["envFrom"]).index(i).key("secretRef"),
                         format!(

@@ -111,7 +111,11 @@ impl Rule for ServiceAccountTokenAutomount {
                 }
                 let account = ["serviceAccountName", "serviceAccount"]
                     .iter()
-                    .find_map(|f| pod.get(&[f]).and_then(Node::as_str).filter(|n| !n.is_empty()))
+                    .find_map(|f| {
+                        pod.get(&[f])
+                            .and_then(Node::as_str)
+                            .filter(|n| !n.is_empty())
+                    })
                     .unwrap_or("default");
                 let ns = object.namespace().unwrap_or_default();
                 if accounts.get(&(ns, account)).copied().flatten() == Some(false) {

@@ -64,9 +64,14 @@ fn verdict(not_after: OffsetDateTime, cx: &Context<'_>) -> Option<String> {
     let expiry = not_after.date();
     let days = (expiry - today).whole_days();
     if days < 0 {
-        Some(format!("expired on {expiry} ({} days before the scan date)", -days))
+        Some(format!(
+            "expired on {expiry} ({} days before the scan date)",
+            -days
+        ))
     } else if days <= i64::from(cx.settings.certificate_expiry_warning_days()) {
-        Some(format!("expires on {expiry}, {days} days after the scan date"))
+        Some(format!(
+            "expires on {expiry}, {days} days after the scan date"
+        ))
     } else {
         None
     }

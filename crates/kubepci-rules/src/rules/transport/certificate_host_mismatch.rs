@@ -87,7 +87,10 @@ impl Rule for CertificateHostMismatch {
             return;
         }
         let mut known: HashMap<(&str, &str), Names> = HashMap::new();
-        for cert in inventory.of_kind("Certificate").filter(|c| is_certificate(c)) {
+        for cert in inventory
+            .of_kind("Certificate")
+            .filter(|c| is_certificate(c))
+        {
             if let Some(secret) = secret_name(cert) {
                 known.insert(
                     (cert.namespace().unwrap_or_default(), secret),
@@ -114,7 +117,11 @@ impl Rule for CertificateHostMismatch {
         }
         for ingress in inventory.of_kind("Ingress") {
             let ns = ingress.namespace().unwrap_or_default();
-            let tls = ingress.root.path(&["spec", "tls"]).map(Node::items).unwrap_or_default();
+            let tls = ingress
+                .root
+                .path(&["spec", "tls"])
+                .map(Node::items)
+                .unwrap_or_default();
             for (i, entry) in tls.iter().enumerate() {
                 let Some(secret) = entry.get("secretName").and_then(Node::as_str) else {
                     continue;
@@ -127,7 +134,10 @@ impl Rule for CertificateHostMismatch {
                     let Some(host) = host.as_str() else { continue };
                     let covered = match &names.cn_fallback {
                         Some(leaf) => leaf.covers(host),
-                        None => names.names.iter().any(|n| n == host || host_matches(n, host)),
+                        None => names
+                            .names
+                            .iter()
+                            .any(|n| n == host || host_matches(n, host)),
                     };
                     if !covered {
                         cx.report_on(

@@ -96,7 +96,9 @@ impl Rule for CertificateRenewalIneffective {
                     ),
                 );
             }
-            if let Some(p) = spec.and_then(|s| s.get("renewBeforePercentage")).and_then(Node::as_i64)
+            if let Some(p) = spec
+                .and_then(|s| s.get("renewBeforePercentage"))
+                .and_then(Node::as_i64)
                 && !(1..=99).contains(&p)
             {
                 cx.report(

@@ -63,7 +63,10 @@ impl Rule for CertificateWeakKey {
             if key.is_weak() {
                 cx.report(
                     pointer,
-                    format!("Certificate requests {}; use RSA 2048+ or ECDSA 256+", key.as_phrase()),
+                    format!(
+                        "Certificate requests {}; use RSA 2048+ or ECDSA 256+",
+                        key.as_phrase()
+                    ),
                 );
             }
             return;

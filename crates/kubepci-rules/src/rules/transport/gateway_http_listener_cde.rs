@@ -9,11 +9,17 @@ const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 /// Whether a label selector (`matchLabels`, `matchExpressions`) selects an object with these
 /// labels. An empty selector selects everything.
 fn selects(selector: &Node, labels: &dyn Fn(&str) -> Option<String>) -> bool {
-    let match_labels = selector.get("matchLabels").map(Node::entries).unwrap_or_default();
+    let match_labels = selector
+        .get("matchLabels")
+        .map(Node::entries)
+        .unwrap_or_default();
     let labels_ok = match_labels
         .iter()
         .all(|e| labels(&e.key).as_deref() == e.value.as_str());
-    let expressions = selector.get("matchExpressions").map(Node::items).unwrap_or_default();
+    let expressions = selector
+        .get("matchExpressions")
+        .map(Node::items)
+        .unwrap_or_default();
     labels_ok
         && expressions.iter().all(|x| {
             let key = x.get("key").and_then(Node::as_str).unwrap_or_default();
@@ -37,7 +43,11 @@ fn selects(selector: &Node, labels: &dyn Fn(&str) -> Option<String>) -> bool {
 
 /// Whether every rule of a route only redirects to HTTPS (the usual job of a port-80 listener).
 fn redirects_to_https_only(route: &Object) -> bool {
-    let rules = route.root.path(&["spec", "rules"]).map(Node::items).unwrap_or_default();
+    let rules = route
+        .root
+        .path(&["spec", "rules"])
+        .map(Node::items)
+        .unwrap_or_default();
     !rules.is_empty()
         && rules.iter().all(|rule| {
             rule.get("backendRefs").is_none_or(|b| b.items().is_empty())
@@ -48,7 +58,8 @@ fn redirects_to_https_only(route: &Object) -> bool {
                     .iter()
                     .any(|f| {
                         f.get("type").and_then(Node::as_str) == Some("RequestRedirect")
-                            && f.path(&["requestRedirect", "scheme"]).and_then(Node::as_str)
+                            && f.path(&["requestRedirect", "scheme"])
+                                .and_then(Node::as_str)
                                 == Some("https")
                     })
         })
@@ -169,7 +180,10 @@ impl Rule for GatewayHttpListenerCde {
         // (gateway namespace, gateway name) → (route, parentRef) pairs.
         let mut attached: HashMap<(&str, &str), Vec<(&Object, &Node)>> = HashMap::new();
         for kind in ["HTTPRoute", "GRPCRoute"] {
-            for route in inventory.of_kind(kind).filter(|r| r.group() == GATEWAY_GROUP) {
+            for route in inventory
+                .of_kind(kind)
+                .filter(|r| r.group() == GATEWAY_GROUP)
+            {
                 let ns = route.namespace().unwrap_or_default();
                 for parent in route
                     .root
@@ -177,14 +191,23 @@ impl Rule for GatewayHttpListenerCde {
                     .map(Node::items)
                     .unwrap_or_default()
                 {
-                    let group = parent.get("group").and_then(Node::as_str).unwrap_or(GATEWAY_GROUP);
-                    let pkind = parent.get("kind").and_then(Node::as_str).unwrap_or("Gateway");
+                    let group = parent
+                        .get("group")
+                        .and_then(Node::as_str)
+                        .unwrap_or(GATEWAY_GROUP);
+                    let pkind = parent
+                        .get("kind")
+                        .and_then(Node::as_str)
+                        .unwrap_or("Gateway");
                     let Some(name) = parent.get("name").and_then(Node::as_str) else {
                         continue;
                     };
                     if group == GATEWAY_GROUP && pkind == "Gateway" {
                         let pns = parent.get("namespace").and_then(Node::as_str).unwrap_or(ns);
-                        attached.entry((pns, name)).or_default().push((route, parent));
+                        attached
+                            .entry((pns, name))
+                            .or_default()
+                            .push((route, parent));
                     }
                 }
             }
@@ -200,10 +223,17 @@ impl Rule for GatewayHttpListenerCde {
                 .map(Node::items)
                 .unwrap_or_default();
             for (li, listener) in listeners.iter().enumerate() {
-                let protocol = listener.get("protocol").and_then(Node::as_str).unwrap_or_default();
-                let lname = listener.get("name").and_then(Node::as_str).unwrap_or_default();
+                let protocol = listener
+                    .get("protocol")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default();
+                let lname = listener
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default();
                 let port = listener.get("port").and_then(Node::as_i64);
-                let passthrough = listener.path(&["tls", "mode"]).and_then(Node::as_str) == Some("Passthrough");
+                let passthrough =
+                    listener.path(&["tls", "mode"]).and_then(Node::as_str) == Some("Passthrough");
                 let has_certs = listener
                     .path(&["tls", "certificateRefs"])
                     .is_some_and(|c| !c.items().is_empty());
@@ -220,14 +250,19 @@ impl Rule for GatewayHttpListenerCde {
                     match from {
                         "All" => true,
                         "Selector" => {
-                            let Some(selector) = listener.path(&["allowedRoutes", "namespaces", "selector"]) else {
+                            let Some(selector) =
+                                listener.path(&["allowedRoutes", "namespaces", "selector"])
+                            else {
                                 return false;
                             };
                             let labels = |k: &str| -> Option<String> {
                                 if k == "kubernetes.io/metadata.name" {
                                     return Some(route_ns.to_owned());
                                 }
-                                namespaces.get(route_ns).and_then(|n| n.label(k)).map(str::to_owned)
+                                namespaces
+                                    .get(route_ns)
+                                    .and_then(|n| n.label(k))
+                                    .map(str::to_owned)
                             };
                             selects(selector, &labels)
                         }
@@ -262,7 +297,11 @@ impl Rule for GatewayHttpListenerCde {
                 if !offending.is_empty() {
                     cx.report_on(
                         gateway,
-                        JsonPointer::root().key("spec").key("listeners").index(li).key("protocol"),
+                        JsonPointer::root()
+                            .key("spec")
+                            .key("listeners")
+                            .index(li)
+                            .key("protocol"),
                         format!(
                             "listener `{lname}` carries CDE traffic over {problem}: {}",
                             offending.join(", ")

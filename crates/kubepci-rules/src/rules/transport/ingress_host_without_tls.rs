@@ -66,7 +66,10 @@ impl Rule for IngressHostWithoutTls {
             return;
         }
         let spec = object.root.get("spec");
-        let tls = spec.and_then(|s| s.get("tls")).map(Node::items).unwrap_or_default();
+        let tls = spec
+            .and_then(|s| s.get("tls"))
+            .map(Node::items)
+            .unwrap_or_default();
         let covers_all = tls
             .iter()
             .any(|t| t.get("hosts").is_none_or(|h| h.items().is_empty()));
@@ -75,10 +78,17 @@ impl Rule for IngressHostWithoutTls {
             .flat_map(|t| t.get("hosts").map(Node::items).unwrap_or_default())
             .filter_map(Node::as_str)
             .collect();
-        let rules = spec.and_then(|s| s.get("rules")).map(Node::items).unwrap_or_default();
+        let rules = spec
+            .and_then(|s| s.get("rules"))
+            .map(Node::items)
+            .unwrap_or_default();
         let rules_ptr = JsonPointer::root().key("spec").key("rules");
         for (i, rule) in rules.iter().enumerate() {
-            match rule.get("host").and_then(Node::as_str).filter(|h| !h.is_empty()) {
+            match rule
+                .get("host")
+                .and_then(Node::as_str)
+                .filter(|h| !h.is_empty())
+            {
                 Some(host) => {
                     let covered = covers_all
                         || tls_hosts
@@ -87,7 +97,9 @@ impl Rule for IngressHostWithoutTls {
                     if !covered {
                         cx.report(
                             rules_ptr.index(i).key("host"),
-                            format!("host `{host}` is served without TLS: no spec.tls entry covers it"),
+                            format!(
+                                "host `{host}` is served without TLS: no spec.tls entry covers it"
+                            ),
                         );
                     }
                 }

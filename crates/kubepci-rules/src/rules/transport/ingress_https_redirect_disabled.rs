@@ -93,7 +93,10 @@ impl Rule for IngressHttpsRedirectDisabled {
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case(bad))
             {
                 cx.report(
-                    JsonPointer::root().key("metadata").key("annotations").key(key),
+                    JsonPointer::root()
+                        .key("metadata")
+                        .key("annotations")
+                        .key(key),
                     format!("annotation `{key}: \"{bad}\"` {what}"),
                 );
             }

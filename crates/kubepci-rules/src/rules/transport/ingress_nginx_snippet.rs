@@ -85,7 +85,10 @@ impl Rule for IngressNginxSnippet {
         let inventory = cx.inventory;
         for ingress in inventory.of_kind("Ingress") {
             for key in SNIPPETS {
-                if ingress.annotation(key).is_some_and(|v| !v.trim().is_empty()) {
+                if ingress
+                    .annotation(key)
+                    .is_some_and(|v| !v.trim().is_empty())
+                {
                     cx.report_on(
                         ingress,
                         JsonPointer::root().key("metadata").key("annotations").key(key),
@@ -103,7 +106,9 @@ impl Rule for IngressNginxSnippet {
             if allowed {
                 cx.report_on(
                     cm,
-                    JsonPointer::root().key("data").key("allow-snippet-annotations"),
+                    JsonPointer::root()
+                        .key("data")
+                        .key("allow-snippet-annotations"),
                     "ingress-nginx accepts snippet annotations from every Ingress author",
                 );
             }

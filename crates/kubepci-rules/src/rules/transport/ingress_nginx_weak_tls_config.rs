@@ -54,7 +54,12 @@ impl Rule for IngressNginxWeakTlsConfig {
 
     fn check_inventory(&self, cx: &mut Context<'_>) {
         for cm in ingress_nginx_configmaps(cx.inventory) {
-            let data = |key: &str| cm.root.get("data").and_then(|d| d.get(key)).and_then(Node::scalar_text);
+            let data = |key: &str| {
+                cm.root
+                    .get("data")
+                    .and_then(|d| d.get(key))
+                    .and_then(Node::scalar_text)
+            };
             let at = |key: &str| JsonPointer::root().key("data").key(key);
             if let Some(protocols) = data("ssl-protocols") {
                 let weak = weak_protocols(&protocols);
@@ -62,7 +67,10 @@ impl Rule for IngressNginxWeakTlsConfig {
                     cx.report_on(
                         cm,
                         at("ssl-protocols"),
-                        format!("ingress-nginx enables {} for every host it serves", weak.join(", ")),
+                        format!(
+                            "ingress-nginx enables {} for every host it serves",
+                            weak.join(", ")
+                        ),
                     );
                 }
             }

@@ -3,7 +3,9 @@ use crate::rules::prelude::*;
 
 /// Whether an AWS load balancer security policy allows only TLS 1.2 and later.
 fn strong_elb_policy(policy: &str) -> bool {
-    ["TLS-1-2", "TLS13", "FS-1-2"].iter().any(|p| policy.contains(p))
+    ["TLS-1-2", "TLS13", "FS-1-2"]
+        .iter()
+        .any(|p| policy.contains(p))
 }
 
 declare_rule! {
@@ -75,12 +77,23 @@ impl Rule for IngressWeakTlsAnnotation {
         if !cx.scope().in_scope() {
             return;
         }
-        let at = |key: &str| JsonPointer::root().key("metadata").key("annotations").key(key);
-        for key in ["nginx.ingress.kubernetes.io/ssl-ciphers", "nginx.org/ssl-ciphers"] {
+        let at = |key: &str| {
+            JsonPointer::root()
+                .key("metadata")
+                .key("annotations")
+                .key(key)
+        };
+        for key in [
+            "nginx.ingress.kubernetes.io/ssl-ciphers",
+            "nginx.org/ssl-ciphers",
+        ] {
             if let Some(ciphers) = object.annotation(key) {
                 let weak = weak_ciphers(ciphers);
                 if !weak.is_empty() {
-                    cx.report(at(key), format!("`{key}` enables weak ciphers: {}", weak.join(", ")));
+                    cx.report(
+                        at(key),
+                        format!("`{key}` enables weak ciphers: {}", weak.join(", ")),
+                    );
                 }
             }
         }

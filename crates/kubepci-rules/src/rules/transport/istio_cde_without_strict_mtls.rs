@@ -79,12 +79,13 @@ impl Rule for IstioCdeWithoutStrictMtls {
 
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let inventory = cx.inventory;
-        let istio = ISTIO_KINDS
-            .iter()
-            .any(|k| inventory.of_kind(k).any(|o| o.group().ends_with("istio.io")))
-            || inventory.of_kind("Namespace").any(|n| {
-                n.label("istio-injection") == Some("enabled") || n.label("istio.io/rev").is_some()
-            });
+        let istio = ISTIO_KINDS.iter().any(|k| {
+            inventory
+                .of_kind(k)
+                .any(|o| o.group().ends_with("istio.io"))
+        }) || inventory.of_kind("Namespace").any(|n| {
+            n.label("istio-injection") == Some("enabled") || n.label("istio.io/rev").is_some()
+        });
         if !istio {
             return;
         }

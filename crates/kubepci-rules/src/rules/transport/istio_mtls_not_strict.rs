@@ -103,7 +103,11 @@ impl Rule for IstioMtlsNotStrict {
             .map(Node::entries)
             .unwrap_or_default()
         {
-            let m = entry.value.get("mode").and_then(Node::as_str).unwrap_or("UNSET");
+            let m = entry
+                .value
+                .get("mode")
+                .and_then(Node::as_str)
+                .unwrap_or("UNSET");
             if matches!(m, "PERMISSIVE" | "DISABLE") {
                 cx.report(
                     JsonPointer::root()
@@ -111,7 +115,10 @@ impl Rule for IstioMtlsNotStrict {
                         .key("portLevelMtls")
                         .key(&entry.key)
                         .key("mode"),
-                    format!("mTLS mode {m} on port {} accepts plain-text connections", entry.key),
+                    format!(
+                        "mTLS mode {m} on port {} accepts plain-text connections",
+                        entry.key
+                    ),
                 );
             }
         }

@@ -52,8 +52,8 @@ pub(crate) fn weak_protocols(list: &str) -> Vec<&str> {
 
 /// Cipher families that are not strong cryptography.
 const WEAK_CIPHER_PARTS: &[&str] = &[
-    "RC4", "DES", "3DES", "MD5", "NULL", "EXPORT", "EXP", "ANULL", "ENULL", "ADH", "AECDH",
-    "IDEA", "SEED", "RC2", "LOW", "ANON",
+    "RC4", "DES", "3DES", "MD5", "NULL", "EXPORT", "EXP", "ANULL", "ENULL", "ADH", "AECDH", "IDEA",
+    "SEED", "RC2", "LOW", "ANON",
 ];
 
 /// The weak ciphers an OpenSSL cipher string (`HIGH:!aNULL:!MD5`) or an IANA cipher-suite list
@@ -77,9 +77,10 @@ pub(crate) fn weak_ciphers(list: &str) -> Vec<String> {
         }
         let upper = token.trim_start_matches('+').to_ascii_uppercase();
         let parts: Vec<&str> = upper.split(['-', '_', '+']).collect();
-        let is_weak = parts.iter().any(|p| {
-            WEAK_CIPHER_PARTS.contains(p) || p.starts_with("RC4") || p.starts_with("DES")
-        }) || upper.contains("3DES")
+        let is_weak = parts
+            .iter()
+            .any(|p| WEAK_CIPHER_PARTS.contains(p) || p.starts_with("RC4") || p.starts_with("DES"))
+            || upper.contains("3DES")
             || upper.contains("DES_CBC")
             || upper.contains("WITH_NULL")
             || upper.contains("_ANON_");
@@ -131,9 +132,11 @@ pub(crate) fn ingress_nginx_configmaps(inventory: &Inventory) -> Vec<&Object> {
             named.contains(&(
                 cm.namespace().unwrap_or_default().to_owned(),
                 cm.name().to_owned(),
-            )) || matches!(cm.name(), "ingress-nginx-controller" | "nginx-configuration")
-                || (cm.label("app.kubernetes.io/name") == Some("ingress-nginx")
-                    && cm.label("app.kubernetes.io/component") == Some("controller"))
+            )) || matches!(
+                cm.name(),
+                "ingress-nginx-controller" | "nginx-configuration"
+            ) || (cm.label("app.kubernetes.io/name") == Some("ingress-nginx")
+                && cm.label("app.kubernetes.io/component") == Some("controller"))
         })
         .collect()
 }
@@ -170,13 +173,18 @@ mod tests {
 
     #[test]
     fn protocols() {
-        assert_eq!(weak_protocols("TLSv1 TLSv1.1 TLSv1.2"), ["TLSv1", "TLSv1.1"]);
+        assert_eq!(
+            weak_protocols("TLSv1 TLSv1.1 TLSv1.2"),
+            ["TLSv1", "TLSv1.1"]
+        );
         assert!(weak_protocols("TLSv1.2 TLSv1.3").is_empty());
     }
 
     #[test]
     fn ciphers() {
-        assert!(weak_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384").is_empty());
+        assert!(
+            weak_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384").is_empty()
+        );
         assert!(weak_ciphers("HIGH:!aNULL:!MD5").is_empty());
         assert_eq!(weak_ciphers("HIGH:RC4-SHA:!aNULL"), ["RC4-SHA"]);
         assert_eq!(weak_ciphers("ALL:!aNULL"), ["ALL"]);
@@ -191,7 +199,13 @@ mod tests {
 
     #[test]
     fn internal_hosts() {
-        for h in ["api.payments.svc", "api.payments.svc.cluster.local", "localhost", "10.0.0.1", "db.internal"] {
+        for h in [
+            "api.payments.svc",
+            "api.payments.svc.cluster.local",
+            "localhost",
+            "10.0.0.1",
+            "db.internal",
+        ] {
             assert!(is_internal_host(h), "{h}");
         }
         for h in ["pay.example.com", "203.0.113.10"] {

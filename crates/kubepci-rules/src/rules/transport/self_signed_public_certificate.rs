@@ -84,11 +84,16 @@ impl Rule for SelfSignedPublicCertificate {
             .filter(|i| is_issuer(i) && i.root.path(&["spec", "selfSigned"]).is_some())
             .map(|i| (i.kind(), i.namespace().unwrap_or_default(), i.name()))
             .collect();
-        for cert in inventory.of_kind("Certificate").filter(|c| is_certificate(c)) {
+        for cert in inventory
+            .of_kind("Certificate")
+            .filter(|c| is_certificate(c))
+        {
             if cert.root.path(&["spec", "isCA"]).and_then(Node::as_bool) == Some(true) {
                 continue;
             }
-            let Some((kind, name)) = issuer_ref(cert) else { continue };
+            let Some((kind, name)) = issuer_ref(cert) else {
+                continue;
+            };
             let ns = if kind == "ClusterIssuer" {
                 ""
             } else {

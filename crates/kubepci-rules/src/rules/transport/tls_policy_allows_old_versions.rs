@@ -4,7 +4,14 @@ use crate::rules::prelude::*;
 fn old_version(value: &str) -> bool {
     matches!(
         value.trim().to_ascii_uppercase().as_str(),
-        "VERSIONTLS10" | "VERSIONTLS11" | "TLSV1_0" | "TLSV1_1" | "1.0" | "1.1" | "TLSV1" | "TLSV1.1"
+        "VERSIONTLS10"
+            | "VERSIONTLS11"
+            | "TLSV1_0"
+            | "TLSV1_1"
+            | "1.0"
+            | "1.1"
+            | "TLSV1"
+            | "TLSV1.1"
     )
 }
 
@@ -99,14 +106,31 @@ impl Rule for TlsPolicyAllowsOldVersions {
         let spec_ptr = JsonPointer::root().key("spec");
         match (object.kind(), object.group()) {
             ("TLSOption", "traefik.io" | "traefik.containo.us") => {
-                Self::check_fields(cx, spec, &spec_ptr, "minVersion", "cipherSuites", "Traefik TLSOption");
+                Self::check_fields(
+                    cx,
+                    spec,
+                    &spec_ptr,
+                    "minVersion",
+                    "cipherSuites",
+                    "Traefik TLSOption",
+                );
             }
             ("ClientTrafficPolicy", "gateway.envoyproxy.io") => {
                 let tls = spec.and_then(|s| s.get("tls"));
-                Self::check_fields(cx, tls, &spec_ptr.key("tls"), "minVersion", "ciphers", "Envoy Gateway ClientTrafficPolicy");
+                Self::check_fields(
+                    cx,
+                    tls,
+                    &spec_ptr.key("tls"),
+                    "minVersion",
+                    "ciphers",
+                    "Envoy Gateway ClientTrafficPolicy",
+                );
             }
             ("Gateway", "networking.istio.io") => {
-                let servers = spec.and_then(|s| s.get("servers")).map(Node::items).unwrap_or_default();
+                let servers = spec
+                    .and_then(|s| s.get("servers"))
+                    .map(Node::items)
+                    .unwrap_or_default();
                 for (i, server) in servers.iter().enumerate() {
                     let base = spec_ptr.key("servers").index(i).key("tls");
                     Self::check_fields(
