@@ -184,9 +184,30 @@ pub(crate) fn words(name: &str) -> Vec<String> {
     out
 }
 
+/// Words that make a credential-like name a switch about credentials
+/// (`MYSQL_ALLOW_EMPTY_PASSWORD`, `MYSQL_RANDOM_ROOT_PASSWORD`), not a credential.
+const SWITCH_WORDS: &[&str] = &[
+    "allow", "empty", "random", "generate", "skip", "require", "enable", "disable", "rotate",
+    "expire", "reset", "no",
+];
+
 /// Whether a name (env var, data key, config key, flag) designates a credential value.
 pub(crate) fn credential_name(name: &str) -> Option<CredentialName> {
     let words = words(name);
+    if words.iter().any(|w| SWITCH_WORDS.contains(&w.as_str())) {
+        return None;
+    }
+    // A designator after the credential word (`SECRET_NAME_ANNOTATION`, `PASSWORD_FILE_PATH`)
+    // names something about the credential.
+    let is_credential_word =
+        |w: &str| PASSWORD_WORDS.contains(&w) || SECRET_WORDS.contains(&w) || w == "key";
+    if let Some(at) = words.iter().rposition(|w| is_credential_word(w))
+        && words[at + 1..]
+            .iter()
+            .any(|w| NOT_A_VALUE.contains(&w.as_str()) && w != "key")
+    {
+        return None;
+    }
     let last = words.last()?;
     if NOT_A_VALUE.contains(&last.as_str()) && !KEY_PAIRS.iter().any(|(_, b)| b == last) {
         return None;
@@ -226,6 +247,15 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         return true;
     }
     let lower = v.to_ascii_lowercase();
+    // Structured values (`{`, `|-`) and code (`os.environ["TOKEN"]`, `getenv("X")`).
+    if v.starts_with(['{', '[', '|', '>'])
+        || lower.contains("environ")
+        || lower.contains("getenv")
+        || lower.contains("process.env")
+        || (v.contains('(') && v.ends_with(')'))
+    {
+        return true;
+    }
     v.contains("${")
         || v.contains("$(")
         || v.contains("{{")
@@ -285,11 +315,12 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 }
 
 /// Whether a value set for a credential-named field looks like a literal credential: not a
-/// placeholder or reference, not a number (a setting such as a length), not multi-line text,
-/// not a URL without a password.
-pub(crate) fn is_literal_credential(value: &str) -> bool {
+/// placeholder or reference, not the field's own name (`HF_TOKEN=HF_TOKEN`), not a number (a
+/// setting such as a length), not multi-line text, not a URL without a password.
+pub(crate) fn is_literal_credential(name: Option<&str>, value: &str) -> bool {
     let v = value.trim();
     !is_placeholder(v)
+        && name.is_none_or(|n| !n.eq_ignore_ascii_case(v))
         && !v
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
@@ -622,6 +653,11 @@ mod tests {
             ("webhooksecret", Some(Secret)),
             ("SLACK_AUTHTOKEN", Some(Secret)),
             ("COMPASS", None),
+            ("MYSQL_ALLOW_EMPTY_PASSWORD", None),
+            ("MYSQL_RANDOM_ROOT_PASSWORD", None),
+            ("storageSecretNameAnnotation", None),
+            ("PASSWORD_FILE_PATH", None),
+            ("s3AccessKeyIdName", None),
         ] {
             assert_eq!(credential_name(name), want, "{name}");
         }
@@ -643,14 +679,27 @@ mod tests {
             "vault:secret/data/db#password",
         ] {
             assert!(is_placeholder(v), "{v}");
-            assert!(!is_literal_credential(v), "{v}");
+            assert!(!is_literal_credential(None, v), "{v}");
         }
         for v in ["hunter2", "s3cr3t-Value", "xK9#mQ2$vL"] {
-            assert!(is_literal_credential(v), "{v}");
+            assert!(is_literal_credential(None, v), "{v}");
         }
-        assert!(!is_literal_credential("12"));
-        assert!(!is_literal_credential("https://auth.example.com/token"));
-        assert!(is_literal_credential("https://u:hunter2@example.com"));
+        assert!(!is_literal_credential(None, "12"));
+        assert!(!is_literal_credential(
+            None,
+            "https://auth.example.com/token"
+        ));
+        assert!(is_literal_credential(None, "https://u:hunter2@example.com"));
+        assert!(!is_literal_credential(Some("HF_TOKEN"), "HF_TOKEN"));
+        for code in [
+            "os.environ[\"HF_TOKEN\"]",
+            "getenv(\"X\")",
+            "{",
+            "|-",
+            "load_secret()",
+        ] {
+            assert!(!is_literal_credential(None, code), "{code}");
+        }
     }
 
     #[test]

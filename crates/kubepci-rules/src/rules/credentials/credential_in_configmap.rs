@@ -81,7 +81,7 @@ impl Rule for CredentialInConfigMap {
                 continue;
             }
             if text.place.key().and_then(credential_name).is_some()
-                && is_literal_credential(value)
+                && is_literal_credential(text.place.key(), value)
                 && weak_password(value).is_none()
             {
                 cx.report(
@@ -94,7 +94,9 @@ impl Rule for CredentialInConfigMap {
                 continue;
             }
             let keys: Vec<String> = embedded_credentials(value)
-                .filter(|a| is_literal_credential(a.value) && weak_password(a.value).is_none())
+                .filter(|a| {
+                    is_literal_credential(Some(a.key), a.value) && weak_password(a.value).is_none()
+                })
                 .map(|a| format!("`{}` (line {})", a.key, a.line))
                 .collect();
             if !keys.is_empty() {

@@ -14,7 +14,7 @@ pub(super) fn literal_credential(name: Option<&str>, value: &str) -> Option<Stri
     }
     // Weak and default values are KP3001's findings.
     if name.and_then(credential_name).is_some()
-        && is_literal_credential(value)
+        && is_literal_credential(name, value)
         && weak_password(value).is_none()
     {
         return Some(format!(
@@ -138,7 +138,7 @@ impl Rule for HardcodedCredential {
                                 .iter()
                                 .find(|f| {
                                     f.index == i
-                                        && is_literal_credential(f.value)
+                                        && is_literal_credential(Some(f.name), f.value)
                                         && weak_password(f.value).is_none()
                                 })
                                 .map(|f| format!("passes a literal value for `{}`", f.name))

@@ -59,7 +59,7 @@ fn unquote(value: &str) -> &str {
             return inner;
         }
     }
-    v.trim_matches(|c| c == '"' || c == '\'' || c == ';')
+    v.trim_matches(|c| matches!(c, '"' | '\'' | ';' | ',' | ')' | '\\'))
 }
 
 /// Credentials on a command line: `--password=x`, `--password x` (in one item or two),

@@ -53,11 +53,13 @@ fn docker_config_has_credentials(text: &str) -> bool {
 /// Whether a Secret value is sensitive: not empty or a placeholder, not public material
 /// (a certificate, a user name, a host), not an empty Docker config.
 fn is_sensitive(key: &str, value: &str) -> bool {
-    if is_placeholder(value) {
-        return false;
-    }
     if key == ".dockerconfigjson" || key == ".dockercfg" {
         return docker_config_has_credentials(value);
+    }
+    // Structured values (JSON, YAML documents) are judged by content, not as placeholders.
+    let structured = value.trim_start().starts_with(['{', '[']);
+    if (!structured && is_placeholder(value)) || value.trim().is_empty() {
+        return false;
     }
     if value.contains("-----BEGIN CERTIFICATE-----") && private_key_block(value).is_none() {
         return false;
