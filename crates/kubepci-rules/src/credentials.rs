@@ -158,6 +158,21 @@ const NOT_A_VALUE: &[&str] = &[
     "dirs",
 ];
 
+/// Whether text mentions a stem that every credential word contains (case-insensitive):
+/// `pass`, `pwd`, `secret`, `token`, `key`, `credential`.
+fn mentions_credential(text: &str) -> bool {
+    const STEMS: [&[u8]; 6] = [b"pass", b"pwd", b"secret", b"token", b"key", b"credential"];
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| {
+        matches!(b.to_ascii_lowercase(), b'p' | b's' | b't' | b'k' | b'c')
+            && STEMS.iter().any(|stem| {
+                bytes
+                    .get(i..i + stem.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(stem))
+            })
+    })
+}
+
 /// Splits a name into lower-case words at separators and camelCase boundaries:
 /// `dbAdminPassword` → `db admin password`, `API_KEY` → `api key`.
 pub(crate) fn words(name: &str) -> Vec<String> {
@@ -193,6 +208,10 @@ const SWITCH_WORDS: &[&str] = &[
 
 /// Whether a name (env var, data key, config key, flag) designates a credential value.
 pub(crate) fn credential_name(name: &str) -> Option<CredentialName> {
+    // Fast path: most names hold none of the stems every credential word contains.
+    if !mentions_credential(name) {
+        return None;
+    }
     let words = words(name);
     if words.iter().any(|w| SWITCH_WORDS.contains(&w.as_str())) {
         return None;
@@ -601,17 +620,7 @@ pub(crate) fn assignments(text: &str) -> impl Iterator<Item = Assignment<'_>> {
 /// for every assignment whose key is credential-like and whose value is literal.
 pub(crate) fn embedded_credentials(text: &str) -> impl Iterator<Item = Assignment<'_>> {
     // Cheap pre-filter: most embedded files (dashboards, scripts) have no credential key.
-    let interesting = text.len() < 16 || {
-        let lower_has = |w: &str| {
-            text.as_bytes()
-                .windows(w.len())
-                .any(|win| win.eq_ignore_ascii_case(w.as_bytes()))
-        };
-        ["pass", "pwd", "secret", "token", "key", "credential"]
-            .iter()
-            .any(|w| lower_has(w))
-    };
-    assignments(if interesting { text } else { "" })
+    assignments(if mentions_credential(text) { text } else { "" })
         .filter(|a| credential_name(a.key).is_some() && !a.value.is_empty())
 }
 

@@ -367,47 +367,27 @@ pub fn find(text: &str) -> Vec<PanMatch> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        // Jump to the next digit that starts a number (not inside a word or another number).
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
+        // Jump to the next digit.
+        match bytes[i..].iter().position(u8::is_ascii_digit) {
+            Some(offset) => i += offset,
+            None => break,
         }
         let run_end = digit_run(bytes, i);
-        if bad_start(bytes, i) {
+        let len = run_end - i;
+        // Only a run of 4 (the first group of a printed card) or of 13 to 19 digits can start
+        // a card number: every other number is skipped without further work.
+        if (len != 4 && !(MIN_DIGITS..=MAX_DIGITS).contains(&len)) || bad_start(bytes, i) {
             i = run_end;
             continue;
         }
-        // A separated layout: groups joined by one consistent separator.
-        let mut groups = vec![run_end - i];
-        let mut end = run_end;
-        if run_end - i == 4 {
-            if let Some(&sep @ (b' ' | b'-')) = bytes.get(end) {
-                while bytes.get(end) == Some(&sep)
-                    && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
-                {
-                    let next = digit_run(bytes, end + 1);
-                    groups.push(next - end - 1);
-                    end = next;
-                    if groups.iter().sum::<usize>() > MAX_DIGITS {
-                        break;
-                    }
-                }
-            }
-        }
-        if groups.len() > 1
-            && card_layout(&groups)
-            && (MIN_DIGITS..=MAX_DIGITS).contains(&groups.iter().sum::<usize>())
-            && !bad_end(bytes, end)
+        if len == 4
+            && let Some((end, m)) = separated(bytes, i, run_end)
         {
-            if let Some(m) = candidate(bytes, i, end) {
-                out.push(m);
-                i = end;
-                continue;
-            }
+            out.push(m);
+            i = end;
+            continue;
         }
-        // A contiguous run.
-        let len = run_end - i;
-        if (MIN_DIGITS..=MAX_DIGITS).contains(&len)
+        if len >= MIN_DIGITS
             && !bad_end(bytes, run_end)
             && let Some(m) = candidate(bytes, i, run_end)
         {
@@ -418,11 +398,41 @@ pub fn find(text: &str) -> Vec<PanMatch> {
     out
 }
 
-/// Whether `text` holds a card number (cheaper than [`find`] when only a yes/no is needed).
+/// A card number printed in groups (`4111 1111 1111 1111`, `3782-822463-10005`) starting with
+/// the 4-digit run `start..first_end`: the groups must use one separator and a card layout.
+fn separated(bytes: &[u8], start: usize, first_end: usize) -> Option<(usize, PanMatch)> {
+    let sep = *bytes.get(first_end).filter(|b| matches!(b, b' ' | b'-'))?;
+    let mut groups = [0usize; 8];
+    groups[0] = first_end - start;
+    let mut count = 1;
+    let mut total = groups[0];
+    let mut end = first_end;
+    while count < groups.len()
+        && bytes.get(end) == Some(&sep)
+        && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+    {
+        let next = digit_run(bytes, end + 1);
+        groups[count] = next - end - 1;
+        total += groups[count];
+        count += 1;
+        end = next;
+        if total > MAX_DIGITS {
+            return None;
+        }
+    }
+    (count > 1
+        && card_layout(&groups[..count])
+        && (MIN_DIGITS..=MAX_DIGITS).contains(&total)
+        && !bad_end(bytes, end))
+    .then(|| candidate(bytes, start, end))
+    .flatten()
+    .map(|m| (end, m))
+}
+
+/// Whether `text` holds a card number.
 #[must_use]
 pub fn contains(text: &str) -> bool {
-    // Quick reject: fewer than 13 digits in total cannot hold a card number.
-    text.bytes().filter(u8::is_ascii_digit).count() >= MIN_DIGITS && !find(text).is_empty()
+    !find(text).is_empty()
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub(crate) skip: Vec<String>,
 
-    /// Evaluate waivers as of this date (YYYY-MM-DD; default: today, UTC)
+    /// Evaluate waivers and certificate expiry as of this date (YYYY-MM-DD; default: today, UTC)
     #[arg(long, value_name = "DATE")]
     pub(crate) as_of: Option<String>,
 

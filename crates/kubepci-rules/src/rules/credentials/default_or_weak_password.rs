@@ -1,5 +1,5 @@
 use super::{WORKLOADS_AND_CONFIG, credential_flags};
-use crate::content::{container_values, data_values};
+use crate::content::{Place, container_values, data_values};
 use crate::credentials::{credential_name, embedded_credentials, weak_password};
 use crate::rules::prelude::*;
 
@@ -81,9 +81,10 @@ impl Rule for DefaultOrWeakPassword {
         if let Some(pod) = PodTemplate::of(object) {
             for container in pod.containers() {
                 for text in container_values(&container) {
-                    let crate::content::Place::Env { .. } = text.place else {
+                    // Arguments are read below as flags.
+                    if !matches!(text.place, Place::Env { .. }) {
                         continue;
-                    };
+                    }
                     if text.place.key().and_then(credential_name).is_some()
                         && let Some(label) = weak_password(&text.text)
                     {
