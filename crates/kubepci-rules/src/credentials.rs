@@ -344,7 +344,7 @@ pub(crate) fn is_literal_credential(name: Option<&str>, value: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
         && !v.contains('\n')
-        && !(looks_like_url(v) && !url_has_password(v))
+        && (!looks_like_url(v) || url_has_password(v))
 }
 
 fn looks_like_url(v: &str) -> bool {
