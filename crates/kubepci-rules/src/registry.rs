@@ -3,7 +3,10 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::card_data::*;
+use crate::rules::credentials::*;
 use crate::rules::pod_security::*;
+use crate::rules::transport::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
 
@@ -33,6 +36,41 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // credentials and vendor defaults
+    &DefaultOrWeakPassword,
+    &EmptyPasswordAllowed,
+    &HardcodedCredential,
+    &SecretInEnvVar,
+    &CredentialInConfigMap,
+    &PrivateKeyInPlainConfig,
+    &PlaintextSecretInManifest,
+    &LegacyServiceAccountToken,
+    &DefaultServiceAccountUsed,
+    &DefaultServiceAccountBound,
+    &ServiceAccountTokenAutomount,
+    // card data and stored account data
+    &CardNumber,
+    &TestCardNumber,
+    &StorageClassUnencrypted,
+    &CdeVolumeWithoutEncryption,
+    &AuditPolicyRecordsSecrets,
+    &CdeNativeSecret,
+    &ChdVolumeWithoutRetention,
+    // transmission (TLS)
+    &IngressHostWithoutTls,
+    &IngressHttpsRedirectDisabled,
+    &IngressNginxWeakTlsConfig,
+    &IngressWeakTlsAnnotation,
+    &TlsPolicyAllowsOldVersions,
+    &CertificateWeakKey,
+    &CertificateRenewalIneffective,
+    &CertificateExpiring,
+    &CertificateHostMismatch,
+    &SelfSignedPublicCertificate,
+    &IngressNginxSnippet,
+    &GatewayHttpListenerCde,
+    &IstioMtlsNotStrict,
+    &IstioCdeWithoutStrictMtls,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).
