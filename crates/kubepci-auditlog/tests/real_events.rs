@@ -36,7 +36,9 @@ fn trace_events_are_stored_exactly_and_found_by_query() {
             unique.insert((v["auditID"].to_string(), v["stage"].to_string()))
         })
         .count();
-    let out = store.append_group(std::slice::from_ref(&b)).expect("append");
+    let out = store
+        .append_group(std::slice::from_ref(&b))
+        .expect("append");
     assert_eq!(out[0].accepted as usize, expected_unique);
     store.checkpoint(&signer()).expect("checkpoint");
     drop(store);
