@@ -9,6 +9,9 @@
 //! disable: [KP1102]       # rule IDs or names never run
 //! images:                 # rule settings: see docs/configuration.md
 //!   allowedRegistries: [registry.example.com/]
+//! certificateExpiryWarningDays: 30   # KP4008: report certificates expiring this soon
+//! maxCertificateLifetimeDays: 397    # KP4007: longest accepted certificate lifetime
+//! encryptedStorageClasses: [gp3-encrypted]   # KP3202: approved classes for CDE volumes
 //! ```
 
 use std::collections::BTreeMap;
@@ -124,6 +127,18 @@ pub struct RawConfig {
     /// Change-control metadata required on CDE workloads.
     #[serde(default)]
     pub change_control: ChangeControlSettings,
+
+    // --- credentials, card data and transport rules ---
+    /// Days before its expiry a certificate is reported as expiring (KP4008; default 30).
+    #[serde(default)]
+    pub certificate_expiry_warning_days: Option<u32>,
+    /// The longest certificate lifetime accepted, in days (KP4007; default 397).
+    #[serde(default)]
+    pub max_certificate_lifetime_days: Option<u32>,
+    /// StorageClasses approved as encrypted for CDE volumes (KP3202); when set, CDE claims
+    /// must use one of them.
+    #[serde(default)]
+    pub encrypted_storage_classes: Vec<String>,
 }
 
 fn default_exempt_namespaces() -> Vec<String> {
@@ -185,6 +200,10 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
     settings.rbac = raw.rbac;
     settings.platform = raw.platform;
     settings.change_control = raw.change_control;
+    // credentials, card data and transport rules
+    settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
+    settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
+    settings.encrypted_storage_classes = raw.encrypted_storage_classes;
     Ok(Config {
         scopes: raw
             .scopes
@@ -218,6 +237,18 @@ mod tests {
         .expect("valid");
         assert_eq!(config.scopes.get("payments"), Some(&Scope::Cde));
         assert_eq!(config.disabled, ["KP1102"]);
+    }
+
+    #[test]
+    fn parses_transport_and_storage_settings() {
+        let config = load_config(
+            "kubepci.yaml",
+            "certificateExpiryWarningDays: 14\nmaxCertificateLifetimeDays: 90\nencryptedStorageClasses: [gp3-encrypted]\n",
+        )
+        .expect("valid");
+        assert_eq!(config.settings.certificate_expiry_warning_days(), 14);
+        assert_eq!(config.settings.max_certificate_lifetime_days(), 90);
+        assert_eq!(config.settings.encrypted_storage_classes, ["gp3-encrypted"]);
     }
 
     #[test]

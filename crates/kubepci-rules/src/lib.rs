@@ -12,16 +12,23 @@
 #[macro_use]
 mod macros;
 
+mod certmanager;
+mod content;
 mod context;
+mod credentials;
 mod date;
 pub mod docgen;
 mod docs;
+pub mod duration;
+pub mod inventory;
 mod meta;
+pub mod pan;
 pub mod pci;
 pub mod registry;
 mod rules;
 pub mod settings;
 mod support;
+pub mod x509;
 
 pub use context::Context;
 pub use date::Day;

@@ -4,10 +4,13 @@ use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
 use crate::rules::access::*;
+use crate::rules::card_data::*;
+use crate::rules::credentials::*;
 use crate::rules::detection::*;
 use crate::rules::platform::*;
 use crate::rules::pod_security::*;
 use crate::rules::supply_chain::*;
+use crate::rules::transport::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
 
@@ -44,6 +47,41 @@ pub static RULES: &[&dyn Rule] = &[
     &RemovedApiVersion,
     &EphemeralContainerInCde,
     &ChangeControlMetadata,
+    // credentials and vendor defaults
+    &DefaultOrWeakPassword,
+    &EmptyPasswordAllowed,
+    &HardcodedCredential,
+    &SecretInEnvVar,
+    &CredentialInConfigMap,
+    &PrivateKeyInPlainConfig,
+    &PlaintextSecretInManifest,
+    &LegacyServiceAccountToken,
+    &DefaultServiceAccountUsed,
+    &DefaultServiceAccountBound,
+    &ServiceAccountTokenAutomount,
+    // card data and stored account data
+    &CardNumber,
+    &TestCardNumber,
+    &StorageClassUnencrypted,
+    &CdeVolumeWithoutEncryption,
+    &AuditPolicyRecordsSecrets,
+    &CdeNativeSecret,
+    &ChdVolumeWithoutRetention,
+    // transmission (TLS)
+    &IngressHostWithoutTls,
+    &IngressHttpsRedirectDisabled,
+    &IngressNginxWeakTlsConfig,
+    &IngressWeakTlsAnnotation,
+    &TlsPolicyAllowsOldVersions,
+    &CertificateWeakKey,
+    &CertificateRenewalIneffective,
+    &CertificateExpiring,
+    &CertificateHostMismatch,
+    &SelfSignedPublicCertificate,
+    &IngressNginxSnippet,
+    &GatewayHttpListenerCde,
+    &IstioMtlsNotStrict,
+    &IstioCdeWithoutStrictMtls,
     // Images and vulnerabilities (KP5001–KP5099).
     &ImageLatestTag,
     &ImageWithoutDigest,

@@ -39,6 +39,15 @@ pub struct Settings {
     pub platform: PlatformSettings,
     /// Change-control metadata required on CDE workloads.
     pub change_control: ChangeControlSettings,
+    // --- credentials, card data and transport (KP3xxx, KP4xxx) ---
+    /// Days before its expiry a certificate is reported as expiring (default 30).
+    pub certificate_expiry_warning_days: Option<u32>,
+    /// The longest certificate lifetime accepted, in days (default 397, the CA/Browser Forum
+    /// limit for public TLS certificates).
+    pub max_certificate_lifetime_days: Option<u32>,
+    /// StorageClasses accepted as encrypted for CDE volumes, besides those whose parameters
+    /// show encryption.
+    pub encrypted_storage_classes: Vec<String>,
 }
 
 impl Default for Settings {
@@ -52,6 +61,9 @@ impl Default for Settings {
             rbac: RbacSettings::default(),
             platform: PlatformSettings::default(),
             change_control: ChangeControlSettings::default(),
+            certificate_expiry_warning_days: None,
+            max_certificate_lifetime_days: None,
+            encrypted_storage_classes: Vec::new(),
         }
     }
 }
@@ -80,6 +92,18 @@ impl Settings {
     #[must_use]
     pub fn is_exempt_namespace(&self, namespace: &str) -> bool {
         self.exempt_namespaces.iter().any(|n| n == namespace)
+    }
+
+    /// [`Settings::certificate_expiry_warning_days`] or its default.
+    #[must_use]
+    pub fn certificate_expiry_warning_days(&self) -> u32 {
+        self.certificate_expiry_warning_days.unwrap_or(30)
+    }
+
+    /// [`Settings::max_certificate_lifetime_days`] or its default.
+    #[must_use]
+    pub fn max_certificate_lifetime_days(&self) -> u32 {
+        self.max_certificate_lifetime_days.unwrap_or(397)
     }
 }
 
