@@ -66,6 +66,22 @@ struct FalcoHeader<'a> {
     output: Option<Cow<'a, str>>,
 }
 
+/// Describes a JSON error by its category and position only: serde's own messages can quote
+/// values from the body (`invalid type: integer `4111…``), and bodies may hold secrets.
+fn json_error(e: serde_json::Error) -> DecodeError {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected value type",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    };
+    DecodeError::NotJson(format!("{what} at line {} column {}", e.line(), e.column()))
+}
+
+fn utf8_error(_: std::str::Utf8Error) -> DecodeError {
+    DecodeError::NotJson("body is not valid utf-8".into())
+}
+
 /// Parses an RFC 3339 timestamp into Unix nanoseconds.
 pub fn parse_rfc3339_ns(text: &str) -> Option<i64> {
     let t =
@@ -79,20 +95,18 @@ fn range_in(body: &[u8], raw: &RawValue) -> Range<usize> {
     start..start + raw.get().len()
 }
 
-fn items<'a>(body: &'a [u8]) -> Result<Vec<Range<usize>>, DecodeError> {
-    let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+fn items(body: &[u8]) -> Result<Vec<Range<usize>>, DecodeError> {
+    let text = std::str::from_utf8(body).map_err(utf8_error)?;
     let trimmed_start = text.len() - text.trim_start().len();
     let trimmed = text.trim();
-    let ranges = if trimmed.starts_with('[') {
-        let list: Vec<&RawValue> =
-            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let ranges: Vec<Range<usize>> = if trimmed.starts_with('[') {
+        let list: Vec<&RawValue> = serde_json::from_str(text).map_err(json_error)?;
         list.iter().map(|raw| range_in(body, raw)).collect()
     } else if trimmed.starts_with('{') {
-        let envelope: Envelope<'_> =
-            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let envelope: Envelope<'_> = serde_json::from_str(text).map_err(json_error)?;
         match envelope.items {
             Some(list) => list.iter().map(|raw| range_in(body, raw)).collect(),
-            None => vec![trimmed_start..trimmed_start + trimmed.len()],
+            None => std::iter::once(trimmed_start..trimmed_start + trimmed.len()).collect(),
         }
     } else {
         return Err(DecodeError::NotJson(
@@ -129,8 +143,7 @@ pub fn decode_audit_events(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
     for (index, range) in ranges.into_iter().enumerate() {
         check_object(body, &range, index)?;
         let bytes = &body[range.clone()];
-        let header: AuditHeader<'_> =
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let header: AuditHeader<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
         let audit_id = header
             .audit_id
             .filter(|id| !id.is_empty())
@@ -150,15 +163,14 @@ pub fn decode_audit_events(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
 /// Decodes a Falco alert body (one object or an array) into events. An alert without `uuid` is
 /// identified by the hex SHA-256 of its bytes.
 pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError> {
-    let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let text = std::str::from_utf8(body).map_err(utf8_error)?;
     let trimmed_start = text.len() - text.trim_start().len();
     let trimmed = text.trim();
     let ranges: Vec<Range<usize>> = if trimmed.starts_with('[') {
-        let list: Vec<&RawValue> =
-            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let list: Vec<&RawValue> = serde_json::from_str(text).map_err(json_error)?;
         list.iter().map(|raw| range_in(body, raw)).collect()
     } else {
-        vec![trimmed_start..trimmed_start + trimmed.len()]
+        std::iter::once(trimmed_start..trimmed_start + trimmed.len()).collect()
     };
     if ranges.len() > MAX_EVENTS_PER_BATCH {
         return Err(DecodeError::TooManyEvents {
@@ -170,8 +182,7 @@ pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
     for (index, range) in ranges.into_iter().enumerate() {
         check_object(body, &range, index)?;
         let bytes = &body[range.clone()];
-        let header: FalcoHeader<'_> =
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let header: FalcoHeader<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let audit_id = match header.uuid.filter(|u| !u.is_empty()) {
             Some(uuid) => uuid.into_owned(),

@@ -214,10 +214,10 @@ pub fn run_tail(
             .unwrap_or(false);
         if same {
             current = open_at(&cfg.path, saved.offset).ok();
-        } else if let Some(rotated) = find_rotated(&cfg.path, saved.dev, saved.ino) {
-            if let Ok(mut old) = open_at(&rotated, saved.offset) {
-                drain(cfg, &mut old, appender, stop)?;
-            }
+        } else if let Some(rotated) = find_rotated(&cfg.path, saved.dev, saved.ino)
+            && let Ok(mut old) = open_at(&rotated, saved.offset)
+        {
+            drain(cfg, &mut old, appender, stop)?;
         }
     }
     while !stop.load(Ordering::SeqCst) {

@@ -137,6 +137,9 @@ struct FrameStream {
     pruned: HashMap<u64, ()>,
 }
 
+/// One frame's leaves, decoded body bytes and whether its block decompressed.
+type DecodedFrame = (Vec<(u64, FrameLeaf)>, u64, bool);
+
 struct RawFrame {
     frame: crate::segment::Frame,
 }
@@ -196,7 +199,7 @@ impl FrameStream {
             bytes += raw.frame.compressed.len() + raw.frame.leaves.len() * LEAF_SIZE;
             chunk.push(raw);
         }
-        let decoded: Vec<(Vec<(u64, FrameLeaf)>, u64, bool)> = chunk
+        let decoded: Vec<DecodedFrame> = chunk
             .par_iter()
             .map(|raw| {
                 let block = raw.frame.decompress().ok();

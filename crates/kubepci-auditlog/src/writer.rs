@@ -47,6 +47,7 @@ enum Msg {
         oneshot::Sender<Result<BatchOutcome, StoreError>>,
     ),
     Checkpoint(oneshot::Sender<Result<Option<SignedCheckpoint>, StoreError>>),
+    Shutdown,
 }
 
 /// A handle to submit batches to the writer thread. Cloning is cheap.
@@ -64,6 +65,7 @@ impl std::fmt::Debug for Appender {
 /// The running writer: join it with [`Writer::shutdown`] to sign a final checkpoint.
 pub struct Writer {
     handle: JoinHandle<Result<Store, StoreError>>,
+    tx: SyncSender<Msg>,
 }
 
 impl Appender {
@@ -132,13 +134,15 @@ pub fn spawn_writer(
             Ok(store)
         })
         .map_err(|e| StoreError::io("spawn writer thread", "auditlog-writer", e))?;
-    Ok((Appender { tx }, Writer { handle }))
+    Ok((Appender { tx: tx.clone() }, Writer { handle, tx }))
 }
 
 impl Writer {
-    /// Waits until every [`Appender`] is dropped and the queue is drained, signs the final
-    /// checkpoint and returns the store.
+    /// Commits what is already queued, signs the final checkpoint and returns the store.
+    /// Batches submitted afterwards get [`StoreError::WriterGone`].
     pub fn shutdown(self) -> Result<Store, StoreError> {
+        let _ = self.tx.send(Msg::Shutdown);
+        drop(self.tx);
         self.handle.join().map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -159,6 +163,19 @@ fn run(store: &mut Store, signer: &NoteSigner, cfg: &WriterConfig, rx: &Receiver
             Err(RecvTimeoutError::Disconnected) => return,
         };
         match msg {
+            Msg::Shutdown => {
+                // Commit what was queued before the shutdown request, then stop.
+                let mut queued = Vec::new();
+                while let Ok(m) = rx.try_recv() {
+                    if let Msg::Batch(b, r) = m {
+                        queued.push((b, r));
+                    }
+                }
+                if !queued.is_empty() {
+                    commit(store, queued);
+                }
+                return;
+            }
             Msg::Checkpoint(reply) => {
                 if !reply.is_closed() {
                     let result = store.checkpoint(signer);
@@ -181,23 +198,17 @@ fn run(store: &mut Store, signer: &NoteSigner, cfg: &WriterConfig, rx: &Receiver
                             group.push((b, r));
                         }
                         Ok(Msg::Checkpoint(r)) => checkpoint_requests.push(r),
+                        Ok(Msg::Shutdown) => {
+                            commit(store, group);
+                            for reply in checkpoint_requests {
+                                let _ = reply.send(store.checkpoint(signer));
+                            }
+                            return;
+                        }
                         Err(_) => break,
                     }
                 }
-                let batches: Vec<IncomingBatch> = group.iter().map(|(b, _)| b.clone()).collect();
-                match store.append_group(&batches) {
-                    Ok(outcomes) => {
-                        for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
-                            let _ = reply.send(Ok(outcome));
-                        }
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, batches = group.len(), events, "group commit failed");
-                        for (_, reply) in group {
-                            let _ = reply.send(Err(replicate(&error)));
-                        }
-                    }
-                }
+                commit(store, group);
                 for reply in checkpoint_requests {
                     let _ = reply.send(store.checkpoint(signer));
                     last_checkpoint = Instant::now();
@@ -232,4 +243,28 @@ fn maybe_checkpoint(
         Err(error) => tracing::error!(%error, "failed to sign a checkpoint"),
     }
     *last = Instant::now();
+}
+
+type Pending = (
+    IncomingBatch,
+    oneshot::Sender<Result<BatchOutcome, StoreError>>,
+);
+
+/// Commits a group and answers each of its senders.
+fn commit(store: &mut Store, group: Vec<Pending>) {
+    let batches: Vec<IncomingBatch> = group.iter().map(|(b, _)| b.clone()).collect();
+    match store.append_group(&batches) {
+        Ok(outcomes) => {
+            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            let events: usize = batches.iter().map(|b| b.events.len()).sum();
+            tracing::error!(%error, batches = group.len(), events, "group commit failed");
+            for (_, reply) in group {
+                let _ = reply.send(Err(replicate(&error)));
+            }
+        }
+    }
 }

@@ -15,10 +15,14 @@ fn appends_dedupes_and_keeps_bytes_exactly() {
     let mut store = open(dir.path());
     let body = factory.event_list(5);
     let first = batch("apiserver-1", body.clone());
-    let out = store.append_group(&[first.clone()]).expect("append");
+    let out = store
+        .append_group(std::slice::from_ref(&first))
+        .expect("append");
     assert_eq!(out[0].accepted, 5);
     // A retried batch is deduplicated; the same events from another source are not.
-    let again = store.append_group(&[first.clone()]).expect("append");
+    let again = store
+        .append_group(std::slice::from_ref(&first))
+        .expect("append");
     assert_eq!((again[0].accepted, again[0].duplicates), (0, 5));
     let other = store
         .append_group(&[batch("apiserver-2", body.clone())])
@@ -38,7 +42,9 @@ fn appends_dedupes_and_keeps_bytes_exactly() {
 
     // Reopen: dedupe survives a restart, bodies are byte-identical.
     let mut store = open(dir.path());
-    let again = store.append_group(&[first.clone()]).expect("append");
+    let again = store
+        .append_group(std::slice::from_ref(&first))
+        .expect("append");
     assert_eq!(again[0].duplicates, 5);
     drop(store);
     let reader = StoreReader::open(dir.path()).expect("reader");

@@ -17,8 +17,10 @@ mod selection;
 mod waivers;
 
 pub use config::{Config, ConfigError, RawConfig, config_schema, load_config};
+pub use kubepci_k8s::ScopeSource;
 pub use scan::{Input, ScanOptions, ScanReport, scan, scan_inputs};
 pub use selection::{RuleSelection, SelectionError};
+pub use time::Date;
 pub use waivers::{
     MAX_WAIVER_DAYS, WAIVER_ANNOTATION, Waiver, WaiverError, WaiverNote, WaiverRegister,
     parse_date, parse_waivers,

@@ -51,6 +51,8 @@ pub struct ScanReport {
     pub waiver_notes: Vec<WaiverNote>,
     /// The rules that ran.
     pub rules: Vec<&'static RuleMeta>,
+    /// Identity of every object the rules saw, in input order.
+    pub objects: Vec<ObjectRef>,
     /// The date waivers were evaluated on.
     pub as_of: Date,
     /// Time spent loading and checking.
@@ -156,6 +158,7 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         namespaces: inventory.namespaces().cloned().collect(),
         waiver_notes,
         rules: options.rules.iter().map(|r| r.meta()).collect(),
+        objects: inventory.objects().iter().map(|o| o.id.clone()).collect(),
         as_of: options.as_of,
         elapsed: start.elapsed(),
     }

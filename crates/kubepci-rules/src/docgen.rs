@@ -45,20 +45,13 @@ pub fn rule_page(rule: &dyn Rule) -> String {
         pci_refs.join("; ")
     );
     if !meta.tags.is_empty() {
-        let tags: Vec<String> = meta.tags.iter().map(serde_plain).collect();
+        let tags: Vec<&str> = meta.tags.iter().map(|t| t.as_str()).collect();
         let _ = writeln!(out, "| Tags | {} |", tags.join(", "));
     }
     let _ = writeln!(out);
     out.push_str(docs.markdown.trim());
     out.push('\n');
     out
-}
-
-fn serde_plain(tag: &crate::Tag) -> String {
-    match tag {
-        crate::Tag::PssBaseline => "pss-baseline".to_owned(),
-        crate::Tag::PssRestricted => "pss-restricted".to_owned(),
-    }
 }
 
 /// How a target reads in docs.

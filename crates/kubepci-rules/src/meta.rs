@@ -41,6 +41,17 @@ pub enum Tag {
     PssRestricted,
 }
 
+impl Tag {
+    /// The kebab-case name used on the command line and in docs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tag::PssBaseline => "pss-baseline",
+            Tag::PssRestricted => "pss-restricted",
+        }
+    }
+}
+
 /// A rule's metadata, declared with `declare_rule!`.
 #[derive(Debug, Serialize)]
 pub struct RuleMeta {

@@ -23,4 +23,8 @@ pub(crate) enum Command {
     Scan(commands::scan::ScanArgs),
     /// List the rule catalogue or explain one rule
     Rules(commands::rules::RulesArgs),
+    /// Tamper-evident audit log: serve, verify, prove, verify-proof, query, prune
+    Audit(commands::audit::AuditArgs),
+    /// Signing keys for audit-log checkpoints
+    Keys(commands::keys::KeysArgs),
 }

@@ -1,15 +1,231 @@
-//! `kubepci scan`.
+//! `kubepci scan`: check manifests against the catalogue.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use kubepci_engine::{Config, RuleSelection, ScanOptions, WaiverRegister};
+use kubepci_model::{Scope, Severity};
+use kubepci_report::{Format, RenderOptions, Summary};
+
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Readable findings grouped by file, and a summary by PCI DSS requirement
+    Table,
+    /// The versioned `kubepci.scan/v1` JSON document (docs/output.md)
+    Json,
+    /// SARIF 2.1.0 for code-scanning UIs
+    Sarif,
+    /// JUnit XML: one test case per rule × object
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when stdout is a terminal
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
-    /// Files or directories to scan (`-` reads stdin)
-    pub(crate) paths: Vec<std::path::PathBuf>,
+    /// Files or directories to scan (directories recursively: .yaml, .yml, .json); `-` reads
+    /// stdin (e.g. `helm template … | kubepci scan -`)
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+
+    /// Write the output to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Exit 1 when an open (not waived) finding is at or above this severity
+    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+    pub(crate) fail_on: SeverityArg,
+
+    /// Configuration file (default: ./kubepci.yaml when it exists)
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Waiver register (YAML) applied to the findings
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) waivers: Option<PathBuf>,
+
+    /// PCI scope of a namespace, overriding its label and the configuration (repeatable)
+    #[arg(long = "scope", value_name = "NS=SCOPE", value_parser = parse_scope)]
+    pub(crate) scopes: Vec<(String, Scope)>,
+
+    /// Namespace assumed for namespaced objects that name none (as with `kubectl apply -n`)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+
+    /// Run only these rules (IDs, names or groups: pss-baseline, pss-restricted); repeatable
+    /// or comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub(crate) rules: Vec<String>,
+
+    /// Skip these rules (IDs, names or groups); repeatable or comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub(crate) skip: Vec<String>,
+
+    /// Evaluate waivers as of this date (YYYY-MM-DD; default: today, UTC)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
+
+    /// When to colour the table output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
 }
 
-pub(crate) fn run(_args: ScanArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("scan is being built (issue 2)")
+fn parse_scope(text: &str) -> Result<(String, Scope), String> {
+    let (ns, scope) = text
+        .split_once('=')
+        .ok_or("expected NS=SCOPE, e.g. payments=cde")?;
+    let scope = Scope::from_label(scope).ok_or("scope must be cde, connected or out-of-scope")?;
+    if ns.is_empty() {
+        return Err("namespace is empty".into());
+    }
+    Ok((ns.to_owned(), scope))
+}
+
+fn load_configuration(args: &ScanArgs) -> anyhow::Result<Config> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from("kubepci.yaml")).filter(|p| p.is_file()),
+    };
+    let mut config = match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading configuration {}", path.display()))?;
+            kubepci_engine::load_config(&path.display().to_string(), &text)?
+        }
+        None => Config::default(),
+    };
+    for (ns, scope) in &args.scopes {
+        config.scopes.insert(ns.clone(), *scope);
+    }
+    Ok(config)
+}
+
+fn load_register(path: Option<&PathBuf>) -> anyhow::Result<Option<WaiverRegister>> {
+    path.map(|path| {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading waiver register {}", path.display()))?;
+        Ok(kubepci_engine::parse_waivers(
+            &path.display().to_string(),
+            &text,
+        )?)
+    })
+    .transpose()
+}
+
+pub(crate) fn today_utc() -> kubepci_engine::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = load_configuration(&args)?;
+    let waivers = load_register(args.waivers.as_ref())?;
+    let as_of = match &args.as_of {
+        Some(text) => kubepci_engine::parse_date(text)
+            .with_context(|| format!("--as-of `{text}` is not a date YYYY-MM-DD"))?,
+        None => today_utc(),
+    };
+    let selection = RuleSelection {
+        only: args.rules.clone(),
+        skip: args.skip.clone(),
+    };
+    let rules = selection.resolve(&config.disabled)?;
+    if rules.is_empty() {
+        bail!("no rule selected");
+    }
+    let paths = kubepci_k8s::source::expand(&args.paths)?;
+    let options = ScanOptions {
+        config,
+        rules,
+        waivers,
+        default_namespace: args.namespace.clone(),
+        as_of,
+    };
+    let report = kubepci_engine::scan(&paths, &options);
+    let fail_on: Severity = args.fail_on.into();
+    let summary = Summary::of(&report, fail_on);
+    tracing::info!(
+        files = report.stats.files,
+        documents = report.stats.documents,
+        findings = summary.total,
+        open = summary.open,
+        input_errors = summary.input_errors,
+        elapsed_ms = u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+        "scan finished"
+    );
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let format = match args.format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+    };
+    let options = RenderOptions {
+        fail_on,
+        color,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    let rendered = kubepci_report::render(&report, format, &options);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, rendered).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => super::write_stdout(rendered.as_bytes())?,
+    }
+    if summary.input_errors > 0 {
+        if !matches!(format, Format::Table) {
+            for e in &report.errors {
+                eprintln!("input error: {e}");
+            }
+        }
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::from(if summary.failed() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }))
 }

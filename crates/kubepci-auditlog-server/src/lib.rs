@@ -1,0 +1,31 @@
+//! HTTPS ingest for kubepci's tamper-evident audit store.
+//!
+//! What this crate is: an axum router ([`router`]) with
+//! - `POST /v1/k8s-audit`: an `audit.k8s.io/v1` `EventList` (the apiserver's webhook backend),
+//!   a single `Event` or an array;
+//! - `POST /v1/falco`: Falco / falcosidekick alerts (one object or an array);
+//! - `GET /v1/checkpoint`: the latest signed checkpoint;
+//! - `GET /healthz`, `GET /readyz`;
+//!
+//! served over rustls (TLS 1.2+, AEAD suites only, `ring` provider) with optional client
+//! certificate authentication, the client certificate's identity being recorded as each event's
+//! source ([`serve`]); plus the whole `kubepci audit serve` lifecycle ([`run`]): the group-commit
+//! writer, log-file followers, retention, and graceful shutdown that signs a final checkpoint.
+//!
+//! Replies are 200 only once the batch is durable; a full disk, an I/O error or an overloaded
+//! writer answer 503 so that the apiserver retries. Request bodies are bounded and so is the
+//! number of requests in flight; event bodies are never logged.
+//!
+//! What it is not: the store, its format and verification live in `kubepci-auditlog`.
+
+pub mod client;
+mod error;
+mod routes;
+mod serve;
+#[cfg(feature = "test-support")]
+pub mod testcerts;
+pub mod tls;
+
+pub use error::ServerError;
+pub use routes::{AppState, ClientIdentity, router};
+pub use serve::{RunOptions, RunSummary, run, serve};
