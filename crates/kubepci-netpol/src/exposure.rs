@@ -143,7 +143,7 @@ pub struct Exposure<'a> {
     pub ports: PortSet,
     /// Source addresses the path admits; `None` when the traffic arrives through a proxy.
     pub sources: Option<IpSet>,
-    /// A short description (`ports 443→8443`, `host shop.example.com`).
+    /// A short description (`LoadBalancer 443→TCP/8443`, `host shop.example.com/`).
     pub detail: String,
 }
 
@@ -278,7 +278,7 @@ pub(crate) fn collect<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<Ex
                 pointer: workload.template.pointer(&["hostNetwork"]),
                 ports: PortSet::all(),
                 sources: Some(IpSet::all()),
-                detail: "listens on the node's addresses".to_owned(),
+                detail: "hostNetwork: listens on the node's addresses".to_owned(),
             });
         }
         for port in &workload.ports {
@@ -290,7 +290,7 @@ pub(crate) fn collect<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<Ex
                     pointer: port.pointer.key("hostPort"),
                     ports: PortSet::single(port.protocol, port.port),
                     sources: Some(IpSet::all()),
-                    detail: format!("node port {host_port} → {}", port.port),
+                    detail: format!("hostPort {host_port}→{}/{}", port.protocol, port.port),
                 });
             }
         }
@@ -341,7 +341,7 @@ fn service_exposures<'a>(net: &Network<'a>, service: &Service<'a>, out: &mut Vec
                 pointer: pointer.clone(),
                 ports,
                 sources: Some(sources.clone()),
-                detail: format!("Service {} ({})", service.object.name(), mapping.join(", ")),
+                detail: format!("{} {}", kind.as_str(), mapping.join(", ")),
             });
         }
     }
@@ -482,7 +482,7 @@ fn ingress_exposures<'a>(
             kubepci_model::Value::Str(s) => Some(PortRef::Name(s)),
             _ => None,
         });
-        let detail = format!("Ingress {} ({what}{class})", object.name());
+        let detail = format!("{what}{class}");
         push_proxied(
             net,
             &net.services[svc],
@@ -519,9 +519,9 @@ fn route_exposures<'a>(
         })
         .collect();
     let via = if gateways.is_empty() {
-        String::new()
+        "no parent gateway".to_owned()
     } else {
-        format!(", gateway {}", gateways.join(", "))
+        format!("gateway {}", gateways.join(", "))
     };
     let rules_ptr = JsonPointer::root().key("spec").key("rules");
     for (i, rule) in object
@@ -566,7 +566,7 @@ fn route_exposures<'a>(
                 .and_then(Node::as_i64)
                 .and_then(|p| u16::try_from(p).ok())
                 .map(PortRef::Number);
-            let detail = format!("{} {}{via}", object.kind(), object.name());
+            let detail = via.clone();
             push_proxied(
                 net,
                 &net.services[svc],

@@ -639,7 +639,7 @@ impl Report {
                 .map(|i| {
                     vec![
                         self.scoped(&i.to),
-                        format!("{} {}", i.via.kind, i.via.detail),
+                        format!("{} ({})", i.via.object, i.via.detail),
                         ports_text(&i.ports),
                         sources_text(i.sources.as_ref()),
                     ]
@@ -687,10 +687,10 @@ impl Report {
                     } else {
                         self.scoped(&b.from)
                     };
-                    let mut via = b
-                        .via
-                        .as_ref()
-                        .map_or_else(|| "-".to_owned(), |v| format!("{} {}", v.kind, v.detail));
+                    let mut via = b.via.as_ref().map_or_else(
+                        || "-".to_owned(),
+                        |v| format!("{} ({})", v.object, v.detail),
+                    );
                     if b.unanalysed {
                         via.push_str(" (unanalysed policies)");
                     }
