@@ -94,6 +94,10 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub disable: Vec<serde_saphyr::Spanned<String>>,
+    // segmentation
+    /// Network segmentation, exposure and security-level parameters.
+    #[serde(default)]
+    pub segmentation: crate::segmentation_config::RawSegmentation,
 }
 
 /// The validated configuration.
@@ -150,7 +154,12 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
             .map(|(ns, s)| (ns, s.into()))
             .collect(),
         disabled,
-        settings: kubepci_rules::Settings::default(),
+        settings: {
+            let mut settings = kubepci_rules::Settings::default();
+            // segmentation
+            settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
+            settings
+        },
     })
 }
 

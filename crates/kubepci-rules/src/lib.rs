@@ -26,4 +26,4 @@ pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
 pub use meta::{Rule, RuleMeta, Tag, Target};
 pub use registry::{RULES, find, run_rule};
-pub use settings::Settings;
+pub use settings::{SECURITY_LEVEL_LABEL, SegmentationSettings, Settings};
