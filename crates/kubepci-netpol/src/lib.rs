@@ -36,11 +36,11 @@ pub use exposure::{Exposure, ExposureKind, Service, ServicePort, ServiceType, Ta
 pub use ip::{Cidr, IpSet};
 pub use model::{
     ContainerPort, DEFAULT_NAMESPACE, DEFAULT_POD_CIDRS, INPUT_KINDS, InvalidPolicy,
-    NAMESPACE_NAME_LABEL, Namespace, Network, Options, Workload,
+    NAMESPACE_NAME_LABEL, Namespace, Network, Options, PRIVATE_CIDRS, Workload,
 };
 pub use policy::{
-    Direction, Peer, Policy, PolicyOrigin, PolicyRule, PortMatch, PortSpec, is_network_policy,
-    is_valid_port_name,
+    Direction, Peer, Policy, PolicyError, PolicyOrigin, PolicyRule, PortMatch, PortSpec,
+    is_network_policy, is_valid_port_name,
 };
 pub use ports::{PORT_MAX, PORT_MIN, PortRange, PortSet, Protocol};
 pub use report::{

@@ -68,6 +68,21 @@ pub const DEFAULT_POD_CIDRS: &[&str] = &[
     "fc00::/7",
 ];
 
+/// Address ranges that are not routable on the internet (RFC 1918, RFC 6598, loopback,
+/// link-local, IPv6 ULA and link-local): what is left of an address set without them is
+/// "public".
+pub const PRIVATE_CIDRS: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+];
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -181,6 +196,8 @@ impl Workload<'_> {
 pub struct InvalidPolicy<'a> {
     /// The object.
     pub object: &'a Object,
+    /// The offending field.
+    pub pointer: JsonPointer,
     /// Why it is invalid.
     pub reason: String,
 }
@@ -405,7 +422,11 @@ impl<'a> Network<'a> {
                     ingress: parsed.ingress,
                     egress: parsed.egress,
                 }),
-                Err(reason) => self.invalid_policies.push(InvalidPolicy { object, reason }),
+                Err(e) => self.invalid_policies.push(InvalidPolicy {
+                    object,
+                    pointer: e.pointer,
+                    reason: e.message,
+                }),
             }
         }
     }

@@ -175,21 +175,42 @@ pub fn is_network_policy(object: &Object) -> bool {
     object.kind() == "NetworkPolicy" && object.group() == "networking.k8s.io"
 }
 
+/// Why the API server would reject a NetworkPolicy, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyError {
+    /// The offending field.
+    pub pointer: JsonPointer,
+    /// What is wrong, prefixed with the field's dotted path.
+    pub message: String,
+}
+
+fn err(pointer: &JsonPointer, message: impl std::fmt::Display) -> PolicyError {
+    let at = pointer.as_str().trim_start_matches('/').replace('/', ".");
+    PolicyError {
+        pointer: pointer.clone(),
+        message: format!("{at}: {message}"),
+    }
+}
+
+fn is_list(node: &Node) -> bool {
+    matches!(node.value, Value::Seq(_))
+}
+
 /// Parses and validates a NetworkPolicy.
 ///
 /// # Errors
-/// What the API server would reject, in words.
-pub(crate) fn parse_network_policy(object: &Object) -> Result<ParsedPolicy, String> {
+/// What the API server would reject, with where.
+pub(crate) fn parse_network_policy(object: &Object) -> Result<ParsedPolicy, PolicyError> {
     let spec_ptr = JsonPointer::root().key("spec");
     let spec = object.root.get("spec");
     if let Some(spec) = spec
         && !spec.is_map()
         && !spec.is_null()
     {
-        return Err("`spec` is not a mapping".into());
+        return Err(err(&spec_ptr, "not a mapping"));
     }
     let pod_selector = match spec.and_then(|s| s.get("podSelector")) {
-        Some(node) => Selector::parse(node).map_err(|e| format!("spec.podSelector: {e}"))?,
+        Some(node) => Selector::parse(node).map_err(|e| err(&spec_ptr.key("podSelector"), e))?,
         None => Selector::everything(),
     };
     let mut rules: [Option<Vec<PolicyRule>>; 2] = [None, None];
@@ -201,18 +222,18 @@ pub(crate) fn parse_network_policy(object: &Object) -> Result<ParsedPolicy, Stri
             .filter(|n| !n.is_null())
         {
             None => Vec::new(),
-            Some(list) if matches!(list.value, Value::Seq(_)) => list
+            Some(list) if is_list(list) => list
                 .items()
                 .iter()
                 .enumerate()
                 .map(|(j, rule)| parse_rule(rule, direction, field_ptr.index(j)))
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(format!("spec.{} is not a list", direction.field())),
+            Some(_) => return Err(err(&field_ptr, "not a list")),
         };
         present[i] = !parsed.is_empty();
         rules[i] = Some(parsed);
     }
-    let types = policy_types(spec, present[1])?;
+    let types = policy_types(spec, &spec_ptr.key("policyTypes"), present[1])?;
     let [ingress, egress] = rules;
     Ok(ParsedPolicy {
         pod_selector,
@@ -223,31 +244,38 @@ pub(crate) fn parse_network_policy(object: &Object) -> Result<ParsedPolicy, Stri
 
 /// `(applies to ingress, applies to egress)`. When `policyTypes` is absent or empty: Ingress
 /// always, Egress when the policy has egress rules (the API server's defaulting).
-fn policy_types(spec: Option<&Node>, has_egress_rules: bool) -> Result<(bool, bool), String> {
+fn policy_types(
+    spec: Option<&Node>,
+    pointer: &JsonPointer,
+    has_egress_rules: bool,
+) -> Result<(bool, bool), PolicyError> {
     let listed = spec
         .and_then(|s| s.get("policyTypes"))
         .filter(|n| !n.is_null());
     let Some(listed) = listed else {
         return Ok((true, has_egress_rules));
     };
-    if !matches!(listed.value, Value::Seq(_)) {
-        return Err("spec.policyTypes is not a list".into());
+    if !is_list(listed) {
+        return Err(err(pointer, "not a list"));
     }
     if listed.items().is_empty() {
         return Ok((true, has_egress_rules));
     }
     if listed.items().len() > 2 {
-        return Err("spec.policyTypes lists more than two types".into());
+        return Err(err(pointer, "more than two types"));
     }
     let (mut ingress, mut egress) = (false, false);
-    for item in listed.items() {
+    for (i, item) in listed.items().iter().enumerate() {
         match item.as_str() {
             Some("Ingress") => ingress = true,
             Some("Egress") => egress = true,
             other => {
-                return Err(format!(
-                    "spec.policyTypes: unsupported value {}",
-                    other.map_or_else(|| "(not a string)".to_owned(), |o| format!("`{o}`"))
+                return Err(err(
+                    &pointer.index(i),
+                    format!(
+                        "unsupported value {}",
+                        other.map_or_else(|| "(not a string)".to_owned(), |o| format!("`{o}`"))
+                    ),
                 ));
             }
         }
@@ -259,15 +287,14 @@ fn parse_rule(
     node: &Node,
     direction: Direction,
     pointer: JsonPointer,
-) -> Result<PolicyRule, String> {
-    let at = pointer.as_str().trim_start_matches('/').replace('/', ".");
+) -> Result<PolicyRule, PolicyError> {
     if !node.is_map() && !node.is_null() {
-        return Err(format!("{at} is not a mapping"));
+        return Err(err(&pointer, "not a mapping"));
     }
     let peers_ptr = pointer.key(direction.peers_field());
     let peers = match node.get(direction.peers_field()).filter(|n| !n.is_null()) {
         None => None,
-        Some(list) if matches!(list.value, Value::Seq(_)) => {
+        Some(list) if is_list(list) => {
             if list.items().is_empty() {
                 None
             } else {
@@ -280,13 +307,12 @@ fn parse_rule(
                 )
             }
         }
-        Some(_) => {
-            return Err(format!("{at}.{} is not a list", direction.peers_field()));
-        }
+        Some(_) => return Err(err(&peers_ptr, "not a list")),
     };
+    let ports_ptr = pointer.key("ports");
     let ports = match node.get("ports").filter(|n| !n.is_null()) {
         None => None,
-        Some(list) if matches!(list.value, Value::Seq(_)) => {
+        Some(list) if is_list(list) => {
             if list.items().is_empty() {
                 None
             } else {
@@ -294,14 +320,12 @@ fn parse_rule(
                     list.items()
                         .iter()
                         .enumerate()
-                        .map(|(i, port)| {
-                            parse_port(port).map_err(|e| format!("{at}.ports.{i}: {e}"))
-                        })
+                        .map(|(i, port)| parse_port(port, &ports_ptr.index(i)))
                         .collect::<Result<Vec<_>, _>>()?,
                 )
             }
         }
-        Some(_) => return Err(format!("{at}.ports is not a list")),
+        Some(_) => return Err(err(&ports_ptr, "not a list")),
     };
     Ok(PolicyRule {
         pointer,
@@ -310,40 +334,41 @@ fn parse_rule(
     })
 }
 
-fn parse_peer(node: &Node, pointer: JsonPointer) -> Result<Peer, String> {
-    let at = pointer.as_str().trim_start_matches('/').replace('/', ".");
+fn parse_peer(node: &Node, pointer: JsonPointer) -> Result<Peer, PolicyError> {
     if !node.is_map() {
-        return Err(format!("{at} is not a mapping"));
+        return Err(err(&pointer, "not a mapping"));
     }
     let present = |key: &str| node.get(key).filter(|n| !n.is_null());
     let pods = present("podSelector")
         .map(Selector::parse)
         .transpose()
-        .map_err(|e| format!("{at}.podSelector: {e}"))?;
+        .map_err(|e| err(&pointer.key("podSelector"), e))?;
     let namespaces = present("namespaceSelector")
         .map(Selector::parse)
         .transpose()
-        .map_err(|e| format!("{at}.namespaceSelector: {e}"))?;
+        .map_err(|e| err(&pointer.key("namespaceSelector"), e))?;
     if let Some(block) = present("ipBlock") {
+        let block_ptr = pointer.key("ipBlock");
         if pods.is_some() || namespaces.is_some() {
-            return Err(format!("{at}: ipBlock may not be combined with selectors"));
+            return Err(err(&pointer, "ipBlock may not be combined with selectors"));
         }
         let cidr = block
             .get("cidr")
             .and_then(Node::as_str)
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| format!("{at}.ipBlock.cidr is required"))?;
+            .ok_or_else(|| err(&block_ptr.key("cidr"), "required"))?;
         let except: Vec<&str> = block
             .get("except")
             .map(Node::items)
             .unwrap_or_default()
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(i, e)| {
                 e.as_str()
-                    .ok_or_else(|| format!("{at}.ipBlock.except holds a non-string"))
+                    .ok_or_else(|| err(&block_ptr.key("except").index(i), "not a string"))
             })
             .collect::<Result<_, _>>()?;
-        let set = IpSet::ip_block(cidr, &except).map_err(|e| format!("{at}.ipBlock: {e}"))?;
+        let set = IpSet::ip_block(cidr, &except).map_err(|e| err(&block_ptr, e))?;
         return Ok(Peer::IpBlock {
             set,
             cidr: cidr.to_owned(),
@@ -352,7 +377,7 @@ fn parse_peer(node: &Node, pointer: JsonPointer) -> Result<Peer, String> {
         });
     }
     if pods.is_none() && namespaces.is_none() {
-        return Err(format!("{at}: must specify a peer"));
+        return Err(err(&pointer, "must specify a peer"));
     }
     Ok(Peer::Selector {
         pods,
@@ -361,50 +386,56 @@ fn parse_peer(node: &Node, pointer: JsonPointer) -> Result<Peer, String> {
     })
 }
 
-fn parse_port(node: &Node) -> Result<PortSpec, String> {
+fn parse_port(node: &Node, pointer: &JsonPointer) -> Result<PortSpec, PolicyError> {
     if !node.is_map() {
-        return Err("not a mapping".into());
+        return Err(err(pointer, "not a mapping"));
     }
     let protocol = match node.get("protocol").filter(|n| !n.is_null()) {
         None => Protocol::Tcp,
-        Some(p) => p
-            .as_str()
-            .and_then(Protocol::parse)
-            .ok_or("unsupported protocol (TCP, UDP or SCTP)")?,
+        Some(p) => p.as_str().and_then(Protocol::parse).ok_or_else(|| {
+            err(
+                &pointer.key("protocol"),
+                "unsupported protocol (TCP, UDP or SCTP)",
+            )
+        })?,
     };
+    let end_ptr = pointer.key("endPort");
     let end_port = match node.get("endPort").filter(|n| !n.is_null()) {
         None => None,
         Some(n) => match n.value {
-            Value::Int(i) => Some(valid_port(i).ok_or("endPort is not a valid port number")?),
-            _ => return Err("endPort is not a number".into()),
+            Value::Int(i) => {
+                Some(valid_port(i).ok_or_else(|| err(&end_ptr, "not a valid port number"))?)
+            }
+            _ => return Err(err(&end_ptr, "not a number")),
         },
     };
+    let port_ptr = pointer.key("port");
     let port = match node.get("port").filter(|n| !n.is_null()) {
         None => {
             if end_port.is_some() {
-                return Err("endPort may not be specified when port is not".into());
+                return Err(err(&end_ptr, "may not be specified when port is not"));
             }
             PortMatch::All
         }
         Some(n) => match &n.value {
             Value::Int(i) => {
-                let lo = valid_port(*i).ok_or("port is not a valid port number")?;
+                let lo = valid_port(*i).ok_or_else(|| err(&port_ptr, "not a valid port number"))?;
                 let hi = end_port.unwrap_or(lo);
                 if hi < lo {
-                    return Err("endPort must be greater than or equal to port".into());
+                    return Err(err(&end_ptr, "must be greater than or equal to port"));
                 }
                 PortMatch::Range(lo, hi)
             }
             Value::Str(name) => {
                 if end_port.is_some() {
-                    return Err("endPort may not be specified when port is named".into());
+                    return Err(err(&end_ptr, "may not be specified when port is named"));
                 }
                 if !is_valid_port_name(name) {
-                    return Err(format!("`{name}` is not a valid port name"));
+                    return Err(err(&port_ptr, format!("`{name}` is not a valid port name")));
                 }
                 PortMatch::Named(name.to_string())
             }
-            _ => return Err("port is neither a number nor a name".into()),
+            _ => return Err(err(&port_ptr, "neither a number nor a name")),
         },
     };
     Ok(PortSpec { protocol, port })
@@ -435,7 +466,7 @@ mod tests {
     use super::*;
     use kubepci_k8s::{KindFilter, load};
 
-    fn parse(yaml: &str) -> Result<ParsedPolicy, String> {
+    fn parse(yaml: &str) -> Result<ParsedPolicy, PolicyError> {
         let loaded = load("p.yaml", yaml.as_bytes(), &KindFilter::All, None);
         parse_network_policy(&loaded.objects[0])
     }

@@ -3,6 +3,9 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+// segmentation
+use crate::rules::isolation::*;
+use crate::rules::network::*;
 use crate::rules::pod_security::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Target};
@@ -33,6 +36,32 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // segmentation (KP2001–KP2106)
+    &DefaultDenyIngress,
+    &DefaultDenyEgress,
+    &WorkloadNotSelected,
+    &AllowAllIngress,
+    &AllowAllEgress,
+    &CdeIngressFromOutOfScopeNamespace,
+    &DanglingNetworkPolicy,
+    &CniWithoutNetworkPolicy,
+    &LoadBalancerWithoutSourceRanges,
+    &NodePortService,
+    &ServiceExternalIps,
+    &InvalidNetworkPolicy,
+    &IngressHostNotSpecific,
+    &CdeExposedThroughUnapprovedIngress,
+    &ChdStoreReachable,
+    &InsecureProtocolPort,
+    &SshExposed,
+    &SegmentationBreach,
+    &DuplicateIngressHost,
+    &LevelNotDeclared,
+    &LevelNotPinned,
+    &LevelNotTolerated,
+    &ToleratesOtherLevel,
+    &NodeLevelNotTainted,
+    &LevelsShareNode,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).
