@@ -27,18 +27,35 @@ pub(crate) struct DocSlice<'a> {
     pub(crate) first_line: u32,
 }
 
-/// Splits a YAML stream at document markers (`---` and `...` at column 0).
+/// Splits a YAML stream at document markers (`---` and `...` at column 0). Only line starts
+/// that begin with `---` or `...` are examined (found with a vectorised substring search), so
+/// the cost is a pass of `memchr` over the text, not a loop over its lines.
 pub(crate) fn split_documents(text: &str) -> Vec<DocSlice<'_>> {
+    let bytes = text.as_bytes();
+    // Offsets of line starts that may be markers.
+    let mut candidates: Vec<usize> = memchr::memmem::find_iter(bytes, b"\n---")
+        .chain(memchr::memmem::find_iter(bytes, b"\n..."))
+        .map(|i| i + 1)
+        .collect();
+    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
+        candidates.push(0);
+    }
+    candidates.sort_unstable();
     let mut docs = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;
     let mut line_no = 0u32;
-    let mut offset = 0usize;
-    let bytes = text.as_bytes();
-    while offset < bytes.len() {
+    let mut counted_to = 0usize;
+    for offset in candidates {
         let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i + 1);
         let line = &bytes[offset..end];
-        if is_marker(line, b"---") {
+        let is_start = is_marker(line, b"---");
+        if !is_start && !is_marker(line, b"...") {
+            continue;
+        }
+        line_no += count_newlines(&bytes[counted_to..offset]);
+        counted_to = offset;
+        if is_start {
             if offset > start {
                 docs.push(DocSlice {
                     text: &text[start..offset],
@@ -48,7 +65,7 @@ pub(crate) fn split_documents(text: &str) -> Vec<DocSlice<'_>> {
             // The `---` line belongs to the new document (it may carry content: `--- {a: 1}`).
             start = offset;
             start_line = line_no;
-        } else if is_marker(line, b"...") {
+        } else {
             docs.push(DocSlice {
                 text: &text[start..offset],
                 first_line: start_line,
@@ -56,8 +73,6 @@ pub(crate) fn split_documents(text: &str) -> Vec<DocSlice<'_>> {
             start = end;
             start_line = line_no + 1;
         }
-        offset = end;
-        line_no += 1;
     }
     if start < bytes.len() {
         docs.push(DocSlice {
@@ -66,6 +81,10 @@ pub(crate) fn split_documents(text: &str) -> Vec<DocSlice<'_>> {
         });
     }
     docs
+}
+
+fn count_newlines(bytes: &[u8]) -> u32 {
+    u32::try_from(memchr::memchr_iter(b'\n', bytes).count()).unwrap_or(u32::MAX)
 }
 
 fn is_marker(line: &[u8], marker: &[u8; 3]) -> bool {
