@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use kubepci_k8s::source::InputPath;
 use kubepci_k8s::{InputError, Inventory, KindFilter, LoadStats, Loaded, NamespaceInfo, load};
 use kubepci_model::{Finding, ObjectRef};
-use kubepci_rules::{Rule, RuleMeta, run_rule};
+use kubepci_rules::{Rule, RuleMeta, Shared, run_rule_shared};
 use rayon::prelude::*;
 use time::Date;
 
@@ -169,12 +169,14 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
     let (objects, errors, stats) = merge(loaded);
     let inventory = Inventory::new(objects, &options.config.scopes);
     let settings = &options.config.settings;
+    // Indexes several cross-resource rules read, built once for all of them.
+    let shared = Shared::default();
     let mut findings: Vec<Finding> = options
         .rules
         .par_iter()
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
-            run_rule(*rule, &inventory, settings, &mut out);
+            run_rule_shared(*rule, &inventory, settings, &shared, &mut out);
             out
         })
         .collect();

@@ -148,6 +148,16 @@ pub struct Exposure<'a> {
 }
 
 pub(crate) fn services<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<Service<'a>> {
+    // Workloads by (namespace, label, value): a selector's first label narrows the search.
+    let mut by_label: HashMap<(usize, &str, &str), Vec<usize>> = HashMap::new();
+    for (w, workload) in net.workloads.iter().enumerate() {
+        for (k, v) in &workload.labels {
+            by_label
+                .entry((workload.namespace, k.as_str(), v.as_str()))
+                .or_default()
+                .push(w);
+        }
+    }
     let mut out = Vec::new();
     for object in inventory.of_kind("Service") {
         if object.api_version() != "v1" {
@@ -218,10 +228,11 @@ pub(crate) fn services<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<S
         } else {
             IpSet::from_cidrs(&ranges).ok()
         };
-        let backends = if selector.is_empty() || service_type == ServiceType::ExternalName {
-            Vec::new()
-        } else {
-            net.workloads_in(namespace)
+        let backends = match selector.iter().next() {
+            Some((k, v)) if service_type != ServiceType::ExternalName => by_label
+                .get(&(namespace, k.as_str(), v.as_str()))
+                .map(Vec::as_slice)
+                .unwrap_or_default()
                 .iter()
                 .copied()
                 .filter(|&w| {
@@ -229,7 +240,8 @@ pub(crate) fn services<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<S
                         .iter()
                         .all(|(k, v)| net.workloads[w].labels.get(k) == Some(v))
                 })
-                .collect()
+                .collect(),
+            _ => Vec::new(),
         };
         out.push(Service {
             object,
@@ -248,12 +260,12 @@ pub(crate) fn services<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<S
 pub(crate) fn collect<'a>(net: &Network<'a>, inventory: &'a Inventory) -> Vec<Exposure<'a>> {
     let mut out = Vec::new();
     let by_name: HashMap<(usize, &str), usize> = net
-        .services
+        .services()
         .iter()
         .enumerate()
         .map(|(i, s)| ((s.namespace, s.object.name()), i))
         .collect();
-    for service in &net.services {
+    for service in net.services() {
         service_exposures(net, service, &mut out);
     }
     for object in inventory.of_kind("Ingress") {
@@ -485,7 +497,7 @@ fn ingress_exposures<'a>(
         let detail = format!("{what}{class}");
         push_proxied(
             net,
-            &net.services[svc],
+            &net.services()[svc],
             port,
             ExposureKind::Ingress,
             object,
@@ -569,7 +581,7 @@ fn route_exposures<'a>(
             let detail = via.clone();
             push_proxied(
                 net,
-                &net.services[svc],
+                &net.services()[svc],
                 port,
                 ExposureKind::Route,
                 object,

@@ -215,19 +215,18 @@ pub struct Network<'a> {
     pub policies: Vec<Policy<'a>>,
     /// NetworkPolicies the API server would reject.
     pub invalid_policies: Vec<InvalidPolicy<'a>>,
-    /// Services.
-    pub services: Vec<Service<'a>>,
-    /// Ways traffic from outside the cluster reaches workloads, before NetworkPolicy.
-    pub exposures: Vec<Exposure<'a>>,
     ns_index: HashMap<String, usize>,
     by_namespace: Vec<Vec<usize>>,
     policies_by_namespace: Vec<Vec<usize>>,
     /// Per workload and direction: the policies that select it and apply to the direction.
     selecting: Vec<[Vec<usize>; 2]>,
+    services: Vec<Service<'a>>,
+    exposures: Vec<Exposure<'a>>,
 }
 
 impl<'a> Network<'a> {
-    /// Builds the network of an inventory.
+    /// Builds the network of an inventory. It is meant to be built once per input and
+    /// shared (the rule engine does so): the type is covariant and `Sync`.
     #[must_use]
     pub fn build(inventory: &'a Inventory, options: &Options) -> Network<'a> {
         let mut net = Network {
@@ -236,21 +235,33 @@ impl<'a> Network<'a> {
             workloads: Vec::new(),
             policies: Vec::new(),
             invalid_policies: Vec::new(),
-            services: Vec::new(),
-            exposures: Vec::new(),
             ns_index: HashMap::new(),
             by_namespace: Vec::new(),
             policies_by_namespace: Vec::new(),
             selecting: Vec::new(),
+            services: Vec::new(),
+            exposures: Vec::new(),
         };
         net.collect_namespaces(inventory);
         net.collect_workloads(inventory);
         net.collect_policies(inventory);
         crd::apply(&mut net, inventory);
-        net.index_selection();
+        net.selecting = net.index_selection();
         net.services = exposure::services(&net, inventory);
         net.exposures = exposure::collect(&net, inventory);
         net
+    }
+
+    /// Services, with the workloads they select.
+    #[must_use]
+    pub fn services(&self) -> &[Service<'a>] {
+        &self.services
+    }
+
+    /// Ways traffic from outside the cluster reaches workloads, before NetworkPolicy.
+    #[must_use]
+    pub fn exposures(&self) -> &[Exposure<'a>] {
+        &self.exposures
     }
 
     fn collect_namespaces(&mut self, inventory: &'a Inventory) {
@@ -443,7 +454,7 @@ impl<'a> Network<'a> {
         self.policies.push(policy);
     }
 
-    fn index_selection(&mut self) {
+    fn index_selection(&self) -> Vec<[Vec<usize>; 2]> {
         let mut selecting = vec![[Vec::new(), Vec::new()]; self.workloads.len()];
         for (ns, policies) in self.policies_by_namespace.iter().enumerate() {
             for &p in policies {
@@ -459,7 +470,7 @@ impl<'a> Network<'a> {
                 }
             }
         }
-        self.selecting = selecting;
+        selecting
     }
 
     /// Workloads of a namespace.
@@ -514,4 +525,15 @@ fn owned_by_workload_in_input(object: &Object, present: &HashSet<(&str, &str, &s
                 _ => false,
             }
         })
+}
+
+/// A network borrowed for a long time is usable as one borrowed for less (callers share one
+/// network between rules that run with shorter lifetimes), and across threads.
+#[allow(dead_code)]
+fn network_is_covariant_and_sync<'long: 'short, 'short>(
+    net: &'short Network<'long>,
+) -> &'short Network<'short> {
+    fn sync<T: Send + Sync>(_: &T) {}
+    sync(net);
+    net
 }

@@ -58,8 +58,8 @@ pub enum Status {
     Segmented,
     /// Some path crosses the CDE boundary.
     Breached,
-    /// No crossing path was found, but policies kubepci does not analyse affect namespaces
-    /// that matter.
+    /// No crossing path was proven, but policies kubepci does not analyse affect namespaces
+    /// that matter (paths through them follow from the Kubernetes policies alone).
     Unproven,
     /// No workload is in a `cde` namespace.
     NoCde,
@@ -274,7 +274,7 @@ pub fn find_breaches(eval: &Evaluator<'_, '_>) -> Vec<FoundBreach> {
             }
         }
     }
-    for (i, exposure) in net.exposures.iter().enumerate() {
+    for (i, exposure) in net.exposures().iter().enumerate() {
         let to = exposure.workload;
         let ns = net.namespace_of_workload(to);
         if !ns.scope.is_cde() || ns.is_dmz(&net.options) {
@@ -296,7 +296,7 @@ pub fn find_breaches(eval: &Evaluator<'_, '_>) -> Vec<FoundBreach> {
 }
 
 fn via(net: &Network<'_>, exposure: usize) -> Via {
-    let e = &net.exposures[exposure];
+    let e = &net.exposures()[exposure];
     Via {
         kind: e.kind.as_str(),
         object: object_name(e.object),
@@ -333,7 +333,7 @@ impl Report {
             }
         }
         let mut inbound = Vec::new();
-        for (i, exposure) in net.exposures.iter().enumerate() {
+        for (i, exposure) in net.exposures().iter().enumerate() {
             if let Some((ports, sources)) = eval.through(exposure) {
                 inbound.push(Inbound {
                     to: id(exposure.workload),
@@ -452,8 +452,9 @@ fn verdict(net: &Network<'_>, breaches: &[Breach]) -> Verdict {
             summary: "no workload runs in a namespace labelled `kubepci.io/scope: cde`; there is no CDE to segment".to_owned(),
         };
     }
-    if !breaches.is_empty() {
-        let count = |k: BreachKind| breaches.iter().filter(|b| b.kind == k).count();
+    let proven: Vec<&Breach> = breaches.iter().filter(|b| !b.unanalysed).collect();
+    if !proven.is_empty() {
+        let count = |k: BreachKind| proven.iter().filter(|b| b.kind == k).count();
         let mut parts = Vec::new();
         for (kind, text) in [
             (
@@ -490,11 +491,19 @@ fn verdict(net: &Network<'_>, breaches: &[Breach]) -> Verdict {
         })
         .map(|(_, ns)| ns.name.as_str())
         .collect();
-    if !unanalysed.is_empty() {
+    if !unanalysed.is_empty() || !breaches.is_empty() {
+        let possible = if breaches.is_empty() {
+            "no path crosses the CDE boundary under the Kubernetes policies".to_owned()
+        } else {
+            format!(
+                "{} may cross the CDE boundary under the Kubernetes policies",
+                plural(breaches.len(), "path", "paths")
+            )
+        };
         return Verdict {
             status: Status::Unproven,
             summary: format!(
-                "no path crosses the CDE boundary under the Kubernetes policies, but policies kubepci does not analyse affect namespace(s) {}",
+                "{possible}, but policies kubepci does not analyse affect namespace(s) {}",
                 unanalysed.join(", ")
             ),
         };

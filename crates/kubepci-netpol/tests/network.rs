@@ -166,7 +166,7 @@ spec:
     let net = Network::build(&inv, &Options::default());
     let eval = Evaluator::new(&net);
     let lb = net
-        .exposures
+        .exposures()
         .iter()
         .find(|e| e.kind == ExposureKind::LoadBalancer)
         .expect("LB exposure");
@@ -219,9 +219,9 @@ spec:
     let inv = inventory(&yaml);
     let net = Network::build(&inv, &Options::default());
     let eval = Evaluator::new(&net);
-    let kinds: Vec<ExposureKind> = net.exposures.iter().map(|e| e.kind).collect();
+    let kinds: Vec<ExposureKind> = net.exposures().iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [ExposureKind::Ingress, ExposureKind::Route]);
-    for e in &net.exposures {
+    for e in net.exposures() {
         let (ports, sources) = eval.through(e).expect("reachable");
         assert_eq!(ports, PortSet::single(Protocol::Tcp, 8080));
         assert!(sources.is_none());

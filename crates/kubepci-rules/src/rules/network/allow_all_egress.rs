@@ -61,6 +61,10 @@ impl Rule for AllowAllEgress {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         check_allow_all(cx, Direction::Egress);
     }

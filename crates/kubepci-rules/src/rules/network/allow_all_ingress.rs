@@ -62,6 +62,10 @@ impl Rule for AllowAllIngress {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         check_allow_all(cx, Direction::Ingress);
     }

@@ -93,7 +93,22 @@ impl Rule for ChdStoreReachable {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
+        // Cheap look for the label before building anything.
+        let label = cx.settings.segmentation.network.stores_chd_label.as_str();
+        let labelled = kubepci_k8s::POD_TEMPLATE_KINDS.iter().any(|k| {
+            cx.inventory.of_kind(k).any(|o| {
+                o.label(label) == Some("true")
+                    || PodTemplate::of(o).is_some_and(|p| p.label(label) == Some("true"))
+            })
+        });
+        if !labelled {
+            return;
+        }
         let net = network(cx);
         if !net.workloads.iter().any(|w| w.stores_chd) {
             return;
@@ -103,7 +118,7 @@ impl Rule for ChdStoreReachable {
             IpSet::from_cidrs(kubepci_netpol::PRIVATE_CIDRS).unwrap_or_else(|_| IpSet::empty());
         let mut found = Vec::new();
         let mut seen = BTreeSet::new();
-        for exposure in &net.exposures {
+        for exposure in net.exposures() {
             let store = &net.workloads[exposure.workload];
             if !store.stores_chd
                 || !seen.insert((exposure.object.id.clone(), exposure.pointer.clone()))

@@ -69,6 +69,10 @@ impl Rule for DanglingNetworkPolicy {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let net = network(cx);
         let mut found = Vec::new();

@@ -62,6 +62,10 @@ impl Rule for DefaultDenyEgress {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         check_default_deny(cx, kubepci_netpol::Direction::Egress);
     }

@@ -55,6 +55,10 @@ impl Rule for InvalidNetworkPolicy {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let net = network(cx);
         for invalid in &net.invalid_policies {

@@ -49,9 +49,10 @@ use kubepci_netpol::{Direction, Network, PolicyOrigin, PolicyRule, PortMatch};
 
 use super::prelude::*;
 
-/// The input as a network, as the configuration describes it.
-fn network<'a>(cx: &Context<'a>) -> Network<'a> {
-    Network::build(cx.inventory, &cx.settings.segmentation.network)
+/// The input as a network, as the configuration describes it (shared by the scan's rules;
+/// every rule that calls this declares `uses_network`).
+fn network<'a>(cx: &Context<'a>) -> crate::NetworkRef<'a> {
+    cx.network()
 }
 
 /// Where a finding about a namespace goes: its Namespace object, else its first workload.

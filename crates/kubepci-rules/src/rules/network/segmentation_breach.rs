@@ -109,6 +109,10 @@ impl Rule for SegmentationBreach {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let net = network(cx);
         if !net
@@ -138,7 +142,7 @@ impl Rule for SegmentationBreach {
                     ))
                 }
                 (BreachKind::OutsideToCde, _, Some(e)) => {
-                    let exposure = &net.exposures[e];
+                    let exposure = &net.exposures()[e];
                     found.push((
                         exposure.object,
                         exposure.pointer.clone(),

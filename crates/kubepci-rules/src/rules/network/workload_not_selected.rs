@@ -74,6 +74,10 @@ impl Rule for WorkloadNotSelected {
         Self::META
     }
 
+    fn uses_network(&self) -> bool {
+        true
+    }
+
     fn check_inventory(&self, cx: &mut Context<'_>) {
         let net = network(cx);
         for (w, workload) in net.workloads.iter().enumerate() {
