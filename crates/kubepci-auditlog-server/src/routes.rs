@@ -87,28 +87,36 @@ async fn ingest(
 ) -> Result<impl IntoResponse, ApiError> {
     let source = identity.map_or_else(|| "anonymous".to_owned(), |Extension(id)| id.0);
     let bytes = body.len();
-    // Parsing and hashing are CPU work: keep them off the I/O threads.
+    // Parsing, hashing and compressing are CPU work: keep them off the I/O threads, and off the
+    // writer thread (requests run in parallel, the writer does not).
+    let level = state.appender.compression_level();
+    let source_name = source.clone();
     let decoded = tokio::task::spawn_blocking(move || {
-        let body = body.to_vec();
-        decode(&body).map(|events| (body, events))
+        let body = Arc::new(body.to_vec());
+        decode(&body).map(|events| {
+            let mut batch = IncomingBatch::new(source_name, body, events);
+            let compressed = batch.precompress(level);
+            (batch, compressed)
+        })
     })
     .await
     .map_err(|_| ApiError::Internal)?;
-    let (body, events) = match decoded {
+    let batch = match decoded {
         Ok(ok) => ok,
         Err(error) => {
             tracing::warn!(%source, endpoint, bytes, %error, "rejected batch");
             return Err(ApiError::BadRequest(error.to_string()));
         }
     };
-    let count = events.len();
+    let (batch, compressed) = batch;
+    if let Err(error) = compressed {
+        tracing::error!(%source, %error, "failed to compress a batch");
+        return Err(ApiError::Internal);
+    }
+    let count = batch.events.len();
     let reply = state
         .appender
-        .submit(IncomingBatch {
-            source: source.clone(),
-            body: Arc::new(body),
-            events,
-        })
+        .submit(batch)
         .map_err(|error| unavailable(&source, &error))?;
     let outcome = match tokio::time::timeout(state.commit_timeout, reply).await {
         Ok(Ok(Ok(outcome))) => outcome,

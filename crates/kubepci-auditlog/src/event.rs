@@ -89,6 +89,119 @@ pub fn parse_rfc3339_ns(text: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos()).ok()
 }
 
+/// Reads top-level string members of a JSON object that `serde_json` has already validated,
+/// without decoding the rest (events are mostly large nested request and response objects that
+/// the store never needs to look into). Returns `None` whenever the fast path cannot be sure —
+/// an escape in a key or in a wanted value, a wanted key twice, a wanted value that is not a
+/// string — and the caller falls back to a full `serde_json` parse.
+fn scan_strings<'a, const N: usize>(
+    obj: &'a [u8],
+    keys: [&[u8]; N],
+) -> Option<[Option<&'a str>; N]> {
+    let mut found: [Option<&'a str>; N] = [None; N];
+    let mut i = skip_ws(obj, 0);
+    if obj.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(obj, i + 1);
+    if obj.get(i) == Some(&b'}') {
+        return Some(found);
+    }
+    loop {
+        if obj.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, key_escaped) = string_end(obj, i)?;
+        if key_escaped {
+            return None;
+        }
+        let key = &obj[i + 1..key_end - 1];
+        i = skip_ws(obj, key_end);
+        if obj.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(obj, i + 1);
+        let end = value_end(obj, i)?;
+        if let Some(k) = keys.iter().position(|k| *k == key) {
+            if found[k].is_some() || obj[i] != b'"' {
+                return None;
+            }
+            let (_, escaped) = string_end(obj, i)?;
+            if escaped {
+                return None;
+            }
+            found[k] = Some(std::str::from_utf8(&obj[i + 1..end - 1]).ok()?);
+        }
+        i = skip_ws(obj, end);
+        match obj.get(i) {
+            Some(b',') => i = skip_ws(obj, i + 1),
+            Some(b'}') => return Some(found),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Index just past the closing quote of the string opening at `i`, and whether it has escapes.
+fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    while j < b.len() {
+        match b[j] {
+            b'"' => return Some((j + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                j += 2;
+            }
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Index just past the JSON value starting at `i`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => string_end(b, i).map(|(end, _)| end),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?.0;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
 /// Finds the byte range of `raw` inside `body` (`raw` borrows from `body`).
 fn range_in(body: &[u8], raw: &RawValue) -> Range<usize> {
     let start = (raw.get().as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
@@ -143,7 +256,14 @@ pub fn decode_audit_events(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
     for (index, range) in ranges.into_iter().enumerate() {
         check_object(body, &range, index)?;
         let bytes = &body[range.clone()];
-        let header: AuditHeader<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
+        let header = match scan_strings(bytes, [&b"auditID"[..], b"stage", b"stageTimestamp"]) {
+            Some([audit_id, stage, stage_timestamp]) => AuditHeader {
+                audit_id: audit_id.map(Cow::Borrowed),
+                stage: stage.map(Cow::Borrowed),
+                stage_timestamp: stage_timestamp.map(Cow::Borrowed),
+            },
+            None => serde_json::from_slice(bytes).map_err(json_error)?,
+        };
         let audit_id = header
             .audit_id
             .filter(|id| !id.is_empty())
@@ -182,7 +302,14 @@ pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
     for (index, range) in ranges.into_iter().enumerate() {
         check_object(body, &range, index)?;
         let bytes = &body[range.clone()];
-        let header: FalcoHeader<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
+        let header = match scan_strings(bytes, [&b"uuid"[..], b"time", b"output"]) {
+            Some([uuid, time, output]) => FalcoHeader {
+                uuid: uuid.map(Cow::Borrowed),
+                time: time.map(Cow::Borrowed),
+                output: output.map(Cow::Borrowed),
+            },
+            None => serde_json::from_slice(bytes).map_err(json_error)?,
+        };
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let audit_id = match header.uuid.filter(|u| !u.is_empty()) {
             Some(uuid) => uuid.into_owned(),
@@ -258,6 +385,44 @@ mod tests {
         ));
         assert!(decode_audit_events(b"nope").is_err());
         assert!(decode_audit_events(b"{\"items\":[{\"auditID\":\"a\"}").is_err());
+    }
+
+    #[test]
+    fn the_fast_header_scan_agrees_with_serde() {
+        let cases: [&[u8]; 8] = [
+            br#"{"auditID":"a","stage":"Panic","x":{"auditID":"nested"},"stageTimestamp":"2024-01-02T03:04:05Z"}"#,
+            br#" { "a" : [1, {"b": "}"}], "auditID" : "b" , "n": -1.5e3, "t": true } "#,
+            br#"{"auditID":"with "escape""}"#,
+            br#"{"auditID":"escaped-key"}"#,
+            br#"{"auditID":"x","auditID":"y"}"#,
+            br#"{"auditID":null,"stage":"RequestReceived"}"#,
+            br#"{"auditID":5}"#,
+            br#"{}"#,
+        ];
+        for case in cases {
+            let fast = scan_strings(case, [&b"auditID"[..], b"stage", b"stageTimestamp"]);
+            let slow: Result<AuditHeader<'_>, _> = serde_json::from_slice(case);
+            if let Some([id, stage, ts]) = fast {
+                let slow = slow.expect("serde agrees the object is valid");
+                assert_eq!(id, slow.audit_id.as_deref());
+                assert_eq!(stage, slow.stage.as_deref());
+                assert_eq!(ts, slow.stage_timestamp.as_deref());
+            }
+        }
+        assert!(
+            scan_strings(cases[2], [&b"auditID"[..]]).is_none(),
+            "escapes fall back"
+        );
+        assert!(
+            scan_strings(cases[4], [&b"auditID"[..]]).is_none(),
+            "duplicates fall back"
+        );
+        assert_eq!(
+            decode_audit_events(cases[3]).expect("serde decodes the escape")[0].audit_id,
+            "escaped-key"
+        );
+        assert!(decode_audit_events(cases[4]).is_err());
+        assert!(decode_audit_events(cases[6]).is_err());
     }
 
     #[test]

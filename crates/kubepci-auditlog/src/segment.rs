@@ -3,8 +3,7 @@
 //! # Format (version 1, integers big-endian)
 //!
 //! A segment `segments/<20-digit number>.seg` starts with a 16-byte header: the magic
-//! `KPCISEG1` and the segment number (u64). Frames follow back to back; one frame holds one
-//! group commit:
+//! `KPCISEG1` and the segment number (u64). Frames follow back to back:
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -12,17 +11,21 @@
 //! | 4 | 1 | frame version, `1` |
 //! | 5 | 3 | reserved, zero |
 //! | 8 | 4 | number of leaf records `n` |
-//! | 12 | 4 | compressed block length `c` |
-//! | 16 | 4 | decompressed block length `u` |
-//! | 20 | 8 | sequence number of the first leaf |
-//! | 28 | 8 | smallest event time in the frame (Unix ns) |
-//! | 36 | 8 | largest event time in the frame (Unix ns) |
-//! | 44 | 4 | CRC-32C of bytes 0..44 and of the payload |
-//! | 48 | 256·n | the frame's leaf records (see [`crate::leaf`]), a copy of those in `leaves` |
-//! | 48+256·n | c | zstd frame: the event bodies back to back, exactly as received |
+//! | 12 | 4 | length `l` of the compressed leaf records |
+//! | 16 | 4 | compressed block length `c` |
+//! | 20 | 4 | decompressed block length `u` |
+//! | 24 | 8 | sequence number of the first leaf |
+//! | 32 | 8 | smallest event time in the frame (Unix ns) |
+//! | 40 | 8 | largest event time in the frame (Unix ns) |
+//! | 48 | 4 | reserved, zero |
+//! | 52 | 4 | CRC-32C of bytes 0..52 and of the payload |
+//! | 56 | l | zstd frame: the `n` leaf records (see [`crate::leaf`]), a copy of those in `leaves` |
+//! | 56+l | c | zstd frame: the event bodies back to back, exactly as received |
 //!
-//! A frame whose bytes are incomplete or whose CRC does not match is a torn write (when it is the
-//! last frame) or damage (anywhere else).
+//! One frame holds one batch's new events; a group commit appends the frames of every batch
+//! that arrived while the previous group was being synced, then syncs once. A frame whose bytes
+//! are incomplete or whose CRC does not match is a torn write (when it is the last frame) or
+//! damage (anywhere else).
 //!
 //! Next to each segment, `<number>.idx` is its time index: one 48-byte entry per frame
 //! (frame offset u64, first sequence u64, leaf count u32, reserved u32, smallest and largest
@@ -40,7 +43,7 @@ pub const SEGMENT_HEADER: u64 = 16;
 /// Frame magic.
 pub const FRAME_MAGIC: &[u8; 4] = b"KPFR";
 /// Size of a frame header.
-pub const FRAME_HEADER: usize = 48;
+pub const FRAME_HEADER: usize = 56;
 /// Size of an index entry.
 pub const IDX_ENTRY: usize = 48;
 /// Largest decompressed block a reader accepts (a frame holds one group commit, bounded far
@@ -93,6 +96,8 @@ pub fn segment_header(n: u64) -> [u8; SEGMENT_HEADER as usize] {
 pub struct FrameHeader {
     /// Number of leaves.
     pub leaf_count: u32,
+    /// Length of the compressed leaf records.
+    pub leaves_len: u32,
     /// Compressed block length.
     pub compressed_len: u32,
     /// Decompressed block length.
@@ -110,7 +115,7 @@ pub struct FrameHeader {
 impl FrameHeader {
     /// Payload length (leaves plus compressed block).
     pub fn payload_len(&self) -> usize {
-        self.leaf_count as usize * LEAF_SIZE + self.compressed_len as usize
+        self.leaves_len as usize + self.compressed_len as usize
     }
 
     /// Whole frame length.
@@ -159,14 +164,17 @@ pub fn parse_header(b: &[u8]) -> Result<FrameHeader, FrameError> {
     }
     let header = FrameHeader {
         leaf_count: u32_at(b, 8),
-        compressed_len: u32_at(b, 12),
-        uncompressed_len: u32_at(b, 16),
-        first_seq: u64_at(b, 20),
-        min_time_ns: u64_at(b, 28) as i64,
-        max_time_ns: u64_at(b, 36) as i64,
-        crc: u32_at(b, 44),
+        leaves_len: u32_at(b, 12),
+        compressed_len: u32_at(b, 16),
+        uncompressed_len: u32_at(b, 20),
+        first_seq: u64_at(b, 24),
+        min_time_ns: u64_at(b, 32) as i64,
+        max_time_ns: u64_at(b, 40) as i64,
+        crc: u32_at(b, 52),
     };
-    if header.leaf_count as usize > MAX_FRAME_LEAVES
+    if b[48..52] != [0, 0, 0, 0]
+        || header.leaf_count as usize > MAX_FRAME_LEAVES
+        || header.leaves_len as usize > MAX_BLOCK
         || header.uncompressed_len as usize > MAX_BLOCK
         || header.compressed_len as usize > MAX_BLOCK
     {
@@ -184,29 +192,53 @@ pub fn encode_frame(
     block: &[u8],
     level: i32,
 ) -> std::io::Result<Vec<u8>> {
-    let compressed = zstd::bulk::compress(block, level)?;
-    let mut out = Vec::with_capacity(FRAME_HEADER + leaves.len() * LEAF_SIZE + compressed.len());
+    let compressed = crate::store::CompressedBlock {
+        compressed: zstd::bulk::compress(block, level)?,
+        uncompressed_len: u32::try_from(block.len())
+            .map_err(|_| std::io::Error::other("block larger than 4 GiB"))?,
+    };
+    encode_frame_precompressed(
+        leaves,
+        first_seq,
+        min_time_ns,
+        max_time_ns,
+        &compressed,
+        level,
+    )
+}
+
+/// Builds a frame around a block compressed beforehand (see
+/// [`crate::store::IncomingBatch::precompress`]); the leaf records are compressed here.
+pub fn encode_frame_precompressed(
+    leaves: &[[u8; LEAF_SIZE]],
+    first_seq: u64,
+    min_time_ns: i64,
+    max_time_ns: i64,
+    block: &crate::store::CompressedBlock,
+    level: i32,
+) -> std::io::Result<Vec<u8>> {
+    let leaves_z = zstd::bulk::compress(leaves.as_flattened(), level)?;
+    let mut out = Vec::with_capacity(FRAME_HEADER + leaves_z.len() + block.compressed.len());
     out.extend_from_slice(FRAME_MAGIC);
     out.extend_from_slice(&[1, 0, 0, 0]);
     out.extend_from_slice(&(leaves.len() as u32).to_be_bytes());
-    out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
-    out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(leaves_z.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(block.compressed.len() as u32).to_be_bytes());
+    out.extend_from_slice(&block.uncompressed_len.to_be_bytes());
     out.extend_from_slice(&first_seq.to_be_bytes());
     out.extend_from_slice(&min_time_ns.to_be_bytes());
     out.extend_from_slice(&max_time_ns.to_be_bytes());
-    out.extend_from_slice(&[0; 4]);
-    for leaf in leaves {
-        out.extend_from_slice(leaf);
-    }
-    out.extend_from_slice(&compressed);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&leaves_z);
+    out.extend_from_slice(&block.compressed);
     let crc = frame_crc(&out);
-    out[44..48].copy_from_slice(&crc.to_be_bytes());
+    out[52..56].copy_from_slice(&crc.to_be_bytes());
     Ok(out)
 }
 
 /// CRC over a whole frame, skipping the CRC field itself.
 pub fn frame_crc(frame: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(&frame[..44]);
+    let crc = crc32c::crc32c(&frame[..52]);
     crc32c::crc32c_append(crc, &frame[FRAME_HEADER..])
 }
 
@@ -232,8 +264,14 @@ impl Frame {
         if frame_crc(bytes) != header.crc {
             return Err(FrameError::Checksum);
         }
-        let leaves_end = FRAME_HEADER + header.leaf_count as usize * LEAF_SIZE;
-        let leaves = bytes[FRAME_HEADER..leaves_end]
+        let leaves_end = FRAME_HEADER + header.leaves_len as usize;
+        let want = header.leaf_count as usize * LEAF_SIZE;
+        let raw = zstd::bulk::decompress(&bytes[FRAME_HEADER..leaves_end], want)
+            .map_err(|_| FrameError::Decompress)?;
+        if raw.len() != want {
+            return Err(FrameError::Decompress);
+        }
+        let leaves = raw
             .chunks_exact(LEAF_SIZE)
             .map(|c| {
                 let mut leaf = [0u8; LEAF_SIZE];

@@ -29,8 +29,9 @@ use crate::error::StoreError;
 use crate::event::DecodedEvent;
 use crate::leaf::{DedupeKey, IdField, LEAF_SIZE, LeafRecord, dedupe_key};
 use crate::segment::{
-    FRAME_HEADER, Frame, FrameError, IndexEntry, SEGMENT_HEADER, encode_frame, index_path,
-    list_segments, parse_header, segment_header, segment_path,
+    FRAME_HEADER, Frame, FrameError, IndexEntry, SEGMENT_HEADER, encode_frame,
+    encode_frame_precompressed, index_path, list_segments, parse_header, segment_header,
+    segment_path,
 };
 
 /// Content of the `FORMAT` file.
@@ -106,6 +107,50 @@ pub struct IncomingBatch {
     pub body: Arc<Vec<u8>>,
     /// Its events.
     pub events: Vec<DecodedEvent>,
+    /// The events' bodies already concatenated and compressed (see
+    /// [`IncomingBatch::precompress`]), so that the writer thread does not have to.
+    pub block: Option<Arc<CompressedBlock>>,
+}
+
+/// A batch's event bodies back to back, zstd-compressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedBlock {
+    /// The zstd frame.
+    pub compressed: Vec<u8>,
+    /// Length of the bodies back to back.
+    pub uncompressed_len: u32,
+}
+
+impl IncomingBatch {
+    /// A batch without a precompressed block.
+    pub fn new(source: String, body: Arc<Vec<u8>>, events: Vec<DecodedEvent>) -> Self {
+        Self {
+            source,
+            body,
+            events,
+            block: None,
+        }
+    }
+
+    /// Concatenates and compresses the bodies now, on the caller's thread: request handlers run
+    /// in parallel, the writer thread does not. Used when no event of the batch turns out to be
+    /// a duplicate (the usual case); otherwise the writer compresses the new events itself.
+    pub fn precompress(&mut self, level: i32) -> std::io::Result<()> {
+        let mut block = Vec::with_capacity(self.events.iter().map(|e| e.range.len()).sum());
+        for event in &self.events {
+            let Some(body) = self.body.get(event.range.clone()) else {
+                return Err(std::io::Error::other("event range outside its body"));
+            };
+            block.extend_from_slice(body);
+        }
+        let uncompressed_len = u32::try_from(block.len())
+            .map_err(|_| std::io::Error::other("batch larger than 4 GiB"))?;
+        self.block = Some(Arc::new(CompressedBlock {
+            compressed: zstd::bulk::compress(&block, level)?,
+            uncompressed_len,
+        }));
+        Ok(())
+    }
 }
 
 /// What happened to a batch.
@@ -629,6 +674,11 @@ impl Store {
         ))
     }
 
+    /// The zstd level for event bodies.
+    pub fn compression_level(&self) -> i32 {
+        self.cfg.compression_level
+    }
+
     /// Number of entries.
     pub fn size(&self) -> u64 {
         self.size
@@ -697,9 +747,9 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a group of batches as one frame and makes it durable (one `fdatasync`).
-    /// Duplicates of events already stored (within the dedupe window) or repeated in the group
-    /// are counted and skipped.
+    /// Appends a group of batches (one frame per batch that has new events) and makes it
+    /// durable with one `fdatasync`. Duplicates of events already stored (within the dedupe
+    /// window) or repeated in the group are counted and skipped.
     pub fn append_group(
         &mut self,
         batches: &[IncomingBatch],
@@ -714,88 +764,136 @@ impl Store {
         }
         let mut group_keys: HashSet<DedupeKey, BuildHasherDefault<KeyHasher>> = HashSet::default();
         let mut outcomes = Vec::with_capacity(batches.len());
-        let mut records = Vec::new();
         let mut keys = Vec::new();
-        let mut block = Vec::new();
-        let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
+        let mut frames = Vec::new();
+        let mut entries = Vec::new();
+        let mut leaf_bytes = Vec::new();
+        let mut compact = self.compact.clone();
+        let mut stored = Vec::new();
+        let mut seq = self.size;
+        let mut offset = self.segment_len;
         for batch in batches {
             let source = IdField::new(&batch.source);
             let mut outcome = BatchOutcome::default();
+            let mut records = Vec::with_capacity(batch.events.len());
+            let mut block_offset = 0u32;
+            let mut min_t = i64::MAX;
+            let mut max_t = i64::MIN;
             for event in &batch.events {
                 let audit_id = IdField::new(&event.audit_id);
                 let key = dedupe_key(event.kind, &source, &audit_id, event.stage);
+                let body_len = u32::try_from(event.range.len())
+                    .map_err(|_| StoreError::Damaged("event larger than 4 GiB".into()))?;
                 if self.dedupe.contains(&key) || !group_keys.insert(key) {
                     outcome.duplicates += 1;
+                    // Its bytes stay in a precompressed block, unreferenced: skip them.
+                    block_offset += body_len;
                     continue;
                 }
-                let Some(body) = batch.body.get(event.range.clone()) else {
-                    return Err(StoreError::Damaged("event range outside its body".into()));
-                };
                 let event_time = event.event_time_ns.unwrap_or(now);
                 min_t = min_t.min(event_time);
                 max_t = max_t.max(event_time);
-                records.push(LeafRecord {
-                    kind: event.kind,
-                    stage: event.stage,
-                    seq: self.size + records.len() as u64,
-                    received_at_ns: now,
-                    event_time_ns: event_time,
-                    event_sha256: event.sha256,
-                    segment: self.segment_num,
-                    frame_offset: self.segment_len,
-                    body_offset: block.len() as u32,
-                    body_len: body.len() as u32,
-                    audit_id,
-                    source: source.clone(),
-                });
+                records.push((
+                    LeafRecord {
+                        kind: event.kind,
+                        stage: event.stage,
+                        seq: seq + records.len() as u64,
+                        received_at_ns: now,
+                        event_time_ns: event_time,
+                        event_sha256: event.sha256,
+                        segment: self.segment_num,
+                        frame_offset: offset,
+                        body_offset: block_offset,
+                        body_len,
+                        audit_id,
+                        source: source.clone(),
+                    },
+                    event.range.clone(),
+                ));
                 keys.push(key);
-                block.extend_from_slice(body);
+                block_offset += body_len;
                 outcome.accepted += 1;
             }
             outcomes.push(outcome);
+            if records.is_empty() {
+                continue;
+            }
+            // The precompressed block fits when every event is new; otherwise compress the new
+            // events' bodies here, with offsets rebased onto that smaller block.
+            let frame = match (&batch.block, outcome.duplicates) {
+                (Some(block), 0) => {
+                    let encoded: Vec<[u8; LEAF_SIZE]> =
+                        records.iter().map(|(r, _)| r.encode()).collect();
+                    encode_frame_precompressed(
+                        &encoded,
+                        seq,
+                        min_t,
+                        max_t,
+                        block,
+                        self.cfg.compression_level,
+                    )
+                    .map_err(|e| StoreError::io("compress", self.segment_path(), e))?
+                }
+                _ => {
+                    let mut block = Vec::new();
+                    for (record, range) in &mut records {
+                        record.body_offset = block.len() as u32;
+                        let Some(body) = batch.body.get(range.clone()) else {
+                            return Err(StoreError::Damaged("event range outside its body".into()));
+                        };
+                        block.extend_from_slice(body);
+                    }
+                    let encoded: Vec<[u8; LEAF_SIZE]> =
+                        records.iter().map(|(r, _)| r.encode()).collect();
+                    encode_frame(
+                        &encoded,
+                        seq,
+                        min_t,
+                        max_t,
+                        &block,
+                        self.cfg.compression_level,
+                    )
+                    .map_err(|e| StoreError::io("compress", self.segment_path(), e))?
+                }
+            };
+            for (record, _) in &records {
+                let encoded = record.encode();
+                leaf_bytes.extend_from_slice(&encoded);
+                compact.append_into(leaf_hash(&encoded), &mut stored);
+            }
+            entries.extend_from_slice(
+                &IndexEntry {
+                    frame_offset: offset,
+                    first_seq: seq,
+                    leaf_count: records.len() as u32,
+                    min_time_ns: min_t,
+                    max_time_ns: max_t,
+                    frame_len: frame.len() as u64,
+                }
+                .encode(),
+            );
+            seq += records.len() as u64;
+            offset += frame.len() as u64;
+            frames.push(frame);
         }
-        let n = records.len() as u64;
+        let n = seq - self.size;
         for o in &mut outcomes {
             o.tree_size = self.size + n;
         }
-        if records.is_empty() {
+        if n == 0 {
             return Ok(outcomes);
         }
-        let encoded: Vec<[u8; LEAF_SIZE]> = records.iter().map(LeafRecord::encode).collect();
-        let frame = encode_frame(
-            &encoded,
-            self.size,
-            min_t,
-            max_t,
-            &block,
-            self.cfg.compression_level,
-        )
-        .map_err(|e| StoreError::io("compress", self.segment_path(), e))?;
-        let mut leaf_bytes = Vec::with_capacity(encoded.len() * LEAF_SIZE);
-        let mut compact = self.compact.clone();
-        let mut stored = Vec::with_capacity(encoded.len() * 2);
-        for leaf in &encoded {
-            leaf_bytes.extend_from_slice(leaf);
-            compact.append_into(leaf_hash(leaf), &mut stored);
-        }
+        let frame_bytes = frames.concat();
         let mut hash_bytes = Vec::with_capacity(stored.len() * HASH_SIZE);
         for h in &stored {
             hash_bytes.extend_from_slice(h.as_bytes());
         }
-        let entry = IndexEntry {
-            frame_offset: self.segment_len,
-            first_seq: self.size,
-            leaf_count: records.len() as u32,
-            min_time_ns: min_t,
-            max_time_ns: max_t,
-            frame_len: frame.len() as u64,
-        };
         let hashes_at = stored_hash_count(self.size) * HASH_SIZE as u64;
         let result = (|| {
             let seg_path = self.segment_path();
-            self.write_at(&self.segment, &seg_path, &frame, self.segment_len)?;
+            self.write_at(&self.segment, &seg_path, &frame_bytes, self.segment_len)?;
             let idx_path = index_path(&self.cfg.dir, self.segment_num);
-            self.write_at(&self.index, &idx_path, &entry.encode(), self.index_len)?;
+            self.write_at(&self.index, &idx_path, &entries, self.index_len)?;
             let leaves_path = self.cfg.dir.join("leaves");
             self.write_at(
                 &self.leaves,
@@ -813,8 +911,8 @@ impl Store {
             self.rollback();
             return Err(err);
         }
-        self.segment_len += frame.len() as u64;
-        self.index_len += crate::segment::IDX_ENTRY as u64;
+        self.segment_len += frame_bytes.len() as u64;
+        self.index_len += entries.len() as u64;
         self.size += n;
         self.compact = compact;
         for key in keys {

@@ -178,11 +178,7 @@ fn drain(
                     ),
                 }
             }
-            let batch = IncomingBatch {
-                source: cfg.source.clone(),
-                body: body.clone(),
-                events,
-            };
+            let batch = IncomingBatch::new(cfg.source.clone(), body.clone(), events);
             // Retry until durable: never advance the offset past uncommitted events.
             loop {
                 match appender.append_blocking(batch.clone()) {

@@ -54,6 +54,7 @@ enum Msg {
 #[derive(Clone)]
 pub struct Appender {
     tx: SyncSender<Msg>,
+    compression_level: i32,
 }
 
 impl std::fmt::Debug for Appender {
@@ -69,6 +70,11 @@ pub struct Writer {
 }
 
 impl Appender {
+    /// The store's zstd level, for [`IncomingBatch::precompress`].
+    pub fn compression_level(&self) -> i32 {
+        self.compression_level
+    }
+
     /// Queues a batch without blocking; fails with [`StoreError::Busy`] when the queue is full.
     pub fn submit(&self, batch: IncomingBatch) -> Result<Reply, StoreError> {
         let (tx, rx) = oneshot::channel();
@@ -119,6 +125,7 @@ pub fn spawn_writer(
     cfg: WriterConfig,
 ) -> Result<(Appender, Writer), StoreError> {
     let (tx, rx) = sync_channel(cfg.queue_batches.max(1));
+    let compression_level = store.compression_level();
     let handle = std::thread::Builder::new()
         .name("auditlog-writer".into())
         .spawn(move || {
@@ -134,7 +141,13 @@ pub fn spawn_writer(
             Ok(store)
         })
         .map_err(|e| StoreError::io("spawn writer thread", "auditlog-writer", e))?;
-    Ok((Appender { tx: tx.clone() }, Writer { handle, tx }))
+    Ok((
+        Appender {
+            tx: tx.clone(),
+            compression_level,
+        },
+        Writer { handle, tx },
+    ))
 }
 
 impl Writer {

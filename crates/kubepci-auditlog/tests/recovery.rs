@@ -91,11 +91,17 @@ fn a_full_disk_fails_the_batch_and_keeps_the_store_consistent() {
     cfg.fault = Some(fault.clone());
     let (mut store, _) = Store::open(cfg).expect("open");
     let mut factory = EventFactory::synthetic("full");
+    let seg = kubepci_auditlog::segment::segment_path(dir.path(), 0);
+    let before = std::fs::metadata(&seg).expect("stat").len();
     store
         .append_group(&[batch("s", factory.event_list(5))])
         .expect("append");
+    let frame = (std::fs::metadata(&seg).expect("stat").len() - before) as i64;
+    // Budgets that run out inside the frame, inside the time-index entry and inside the leaf
+    // records of the next group.
+    let budgets = [0, frame / 2, frame + 24, frame + 48 + 640];
     // The disk fills up in the middle of the next group's writes.
-    for (round, budget) in [0, 100, 2_000, 3_000].into_iter().enumerate() {
+    for (round, budget) in budgets.into_iter().enumerate() {
         let before = 5 + 5 * round as u64;
         fault.set_budget(budget);
         let failed = batch("s", factory.event_list(5));

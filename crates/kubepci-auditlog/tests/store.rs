@@ -37,6 +37,23 @@ fn appends_dedupes_and_keeps_bytes_exactly() {
         .expect("append");
     assert_eq!((twice[0].accepted, twice[1].duplicates), (5, 5));
     assert_eq!(store.size(), 15);
+    // A batch mixing stored and new events keeps only the new ones, bytes intact.
+    let mut mixed_events: Vec<String> = Vec::new();
+    let more = factory.event_list(2);
+    let listed: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let fresh: serde_json::Value = serde_json::from_str(&more).expect("json");
+    for item in listed["items"].as_array().expect("items").iter().take(3) {
+        mixed_events.push(item.to_string());
+    }
+    for item in fresh["items"].as_array().expect("items") {
+        mixed_events.push(item.to_string());
+    }
+    let mixed = batch("apiserver-1", format!("[{}]", mixed_events.join(",")));
+    let out = store
+        .append_group(std::slice::from_ref(&mixed))
+        .expect("append");
+    assert_eq!((out[0].accepted, out[0].duplicates), (2, 3));
+    assert_eq!(store.size(), 17);
     store.checkpoint(&signer()).expect("checkpoint");
     drop(store);
 
@@ -51,6 +68,11 @@ fn appends_dedupes_and_keeps_bytes_exactly() {
     let leaf = reader.leaf(2).expect("leaf 2");
     let stored = reader.body(&leaf).expect("body");
     assert_eq!(stored, &first.body[first.events[2].range.clone()]);
+    let leaf = reader.leaf(16).expect("leaf 16");
+    assert_eq!(
+        reader.body(&leaf).expect("body"),
+        mixed_events[4].as_bytes()
+    );
     assert_eq!(leaf.source.display(), "apiserver-1");
 }
 
@@ -140,7 +162,7 @@ fn query_filters_and_uses_the_time_index() {
 fn retention_prunes_bodies_and_verify_reports_them_as_pruned() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = StoreConfig::new(dir.path());
-    cfg.segment_bytes = 1_000; // a segment per group
+    cfg.segment_bytes = 100; // a segment per group
     let (mut store, _) = kubepci_auditlog::Store::open(cfg).expect("open");
     let mut factory = kubepci_auditlog::testsupport::EventFactory::synthetic("r");
     for _ in 0..4 {

@@ -85,7 +85,7 @@ fn serve_verify_prove_query_prune() {
     std::fs::copy(setup.data.join("checkpoint"), &saved).expect("an auditor keeps a checkpoint");
 
     // Run 2: more batches in small segments, so that retention has something to prune.
-    let server = setup.serve(&["--segment-size", "64KiB"]);
+    let server = setup.serve(&["--segment-size", "1KiB"]);
     post_all(
         &setup,
         server.addr,

@@ -17,11 +17,11 @@ pub fn signer() -> NoteSigner {
 pub fn batch(source: &str, body: String) -> IncomingBatch {
     let body = body.into_bytes();
     let events = decode_audit_events(&body).expect("test bodies decode");
-    IncomingBatch {
-        source: source.into(),
-        body: Arc::new(body),
-        events,
-    }
+    // Precompressed like the server does; the writer's own compression path is exercised by
+    // batches with duplicates and by the log follower.
+    let mut batch = IncomingBatch::new(source.into(), Arc::new(body), events);
+    batch.precompress(1).expect("compresses");
+    batch
 }
 
 pub fn open(dir: &Path) -> Store {
