@@ -513,10 +513,18 @@ fn verdict(net: &Network<'_>, breaches: &[Breach]) -> Verdict {
         .iter()
         .filter(|w| net.namespaces[w.namespace].scope == Scope::OutOfScope)
         .count();
+    let reach = match out_of_scope {
+        0 => "there is no out-of-scope workload".to_owned(),
+        1 => "the one out-of-scope workload can neither reach the CDE nor be reached from it"
+            .to_owned(),
+        n => format!(
+            "none of the {n} out-of-scope workloads can reach the CDE or be reached from it"
+        ),
+    };
     Verdict {
         status: Status::Segmented,
         summary: format!(
-            "no out-of-scope workload ({out_of_scope}) can reach the CDE's {} or be reached from it, and nothing outside the cluster reaches the CDE except through a DMZ",
+            "{reach}, and nothing outside the cluster reaches the CDE's {} except through a DMZ",
             plural(cde_workloads, "workload", "workloads")
         ),
     }
