@@ -7,6 +7,9 @@
 //!   payments: cde
 //!   storefront: connected
 //! disable: [KP1102]       # rule IDs or names never run
+//! certificateExpiryWarningDays: 30   # KP4008: report certificates expiring this soon
+//! maxCertificateLifetimeDays: 397    # KP4007: longest accepted certificate lifetime
+//! encryptedStorageClasses: [gp3-encrypted]   # KP3202: approved classes for CDE volumes
 //! ```
 
 use std::collections::BTreeMap;
@@ -94,6 +97,17 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub disable: Vec<serde_saphyr::Spanned<String>>,
+    // --- credentials, card data and transport rules ---
+    /// Days before its expiry a certificate is reported as expiring (KP4008; default 30).
+    #[serde(default)]
+    pub certificate_expiry_warning_days: Option<u32>,
+    /// The longest certificate lifetime accepted, in days (KP4007; default 397).
+    #[serde(default)]
+    pub max_certificate_lifetime_days: Option<u32>,
+    /// StorageClasses approved as encrypted for CDE volumes (KP3202); when set, CDE claims
+    /// must use one of them.
+    #[serde(default)]
+    pub encrypted_storage_classes: Vec<String>,
     // segmentation
     /// Network segmentation, exposure and security-level parameters.
     #[serde(default)]
@@ -156,6 +170,9 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         disabled,
         settings: {
             let mut settings = kubepci_rules::Settings::default();
+            settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
+            settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
+            settings.encrypted_storage_classes = raw.encrypted_storage_classes;
             // segmentation
             settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
             settings
@@ -185,6 +202,18 @@ mod tests {
         .expect("valid");
         assert_eq!(config.scopes.get("payments"), Some(&Scope::Cde));
         assert_eq!(config.disabled, ["KP1102"]);
+    }
+
+    #[test]
+    fn parses_transport_and_storage_settings() {
+        let config = load_config(
+            "kubepci.yaml",
+            "certificateExpiryWarningDays: 14\nmaxCertificateLifetimeDays: 90\nencryptedStorageClasses: [gp3-encrypted]\n",
+        )
+        .expect("valid");
+        assert_eq!(config.settings.certificate_expiry_warning_days(), 14);
+        assert_eq!(config.settings.max_certificate_lifetime_days(), 90);
+        assert_eq!(config.settings.encrypted_storage_classes, ["gp3-encrypted"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use kubepci_k8s::source::InputPath;
 use kubepci_k8s::{InputError, Inventory, KindFilter, LoadStats, Loaded, NamespaceInfo, load};
 use kubepci_model::{Finding, ObjectRef};
+use kubepci_rules::inventory::{CERTIFICATE_KINDS, CertificateEntry, certificates};
 use kubepci_rules::{Rule, RuleMeta, Shared, run_rule_shared};
 use rayon::prelude::*;
 use time::Date;
@@ -53,17 +54,21 @@ pub struct ScanReport {
     pub rules: Vec<&'static RuleMeta>,
     /// Identity of every object the rules saw, in input order.
     pub objects: Vec<ObjectRef>,
-    /// The date waivers were evaluated on.
+    /// The date waivers were evaluated on (and certificates' expiry measured against).
     pub as_of: Date,
+    /// The certificate inventory of the input (PCI DSS 4.2.1.1).
+    pub certificates: Vec<CertificateEntry>,
     /// Time spent loading and checking.
     pub elapsed: Duration,
 }
 
-/// The kinds the selected rules need parsed (plus Namespaces, which carry scope).
+/// The kinds the selected rules need parsed (plus Namespaces, which carry scope, and what the
+/// certificate inventory reads).
 fn kind_filter(rules: &[&'static dyn Rule]) -> KindFilter {
     let mut kinds: HashSet<String> = rules
         .iter()
         .flat_map(|r| r.meta().target.kinds().iter().map(|k| (*k).to_owned()))
+        .chain(CERTIFICATE_KINDS.iter().map(|k| (*k).to_owned()))
         .collect();
     kinds.insert("Namespace".to_owned());
     KindFilter::Only(kinds)
@@ -168,7 +173,10 @@ pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
 fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
     let (objects, errors, stats) = merge(loaded);
     let inventory = Inventory::new(objects, &options.config.scopes);
-    let settings = &options.config.settings;
+    // Rules never read the clock: date-dependent checks use the scan's date.
+    let mut settings = options.config.settings.clone();
+    settings.as_of.get_or_insert(options.as_of);
+    let settings = &settings;
     // Indexes several cross-resource rules read, built once for all of them.
     let shared = Shared::default();
     let mut findings: Vec<Finding> = options
@@ -204,6 +212,7 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         rules: options.rules.iter().map(|r| r.meta()).collect(),
         objects: inventory.objects().iter().map(|o| o.id.clone()).collect(),
         as_of: options.as_of,
+        certificates: certificates(&inventory),
         elapsed: start.elapsed(),
     }
 }

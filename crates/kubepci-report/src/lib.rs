@@ -6,11 +6,13 @@
 //! | `json` | machines: the versioned `kubepci.scan/v1` document | [`json`] |
 //! | `sarif` | code-scanning UIs: SARIF 2.1.0 with rule help and file regions | [`sarif`] |
 //! | `junit` | CI test reports: one test case per rule × object | [`junit`] |
+//! | `certs`, `certs-json` | the certificate inventory (PCI DSS 4.2.1.1) instead of findings | [`certs`] |
 //!
 //! Every renderer is a pure function of the [`ScanReport`]; output order is the report's
 //! (deterministic) order. Findings never carry secret values or card numbers (rules mask
 //! them), and renderers print only what findings carry.
 
+pub mod certs;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -33,6 +35,10 @@ pub enum Format {
     Sarif,
     /// JUnit XML.
     Junit,
+    /// The certificate inventory, for people.
+    Certs,
+    /// The certificate inventory as JSON (`kubepci.certs/v1`).
+    CertsJson,
 }
 
 /// Options common to renderers.
@@ -54,5 +60,7 @@ pub fn render(report: &ScanReport, format: Format, options: &RenderOptions) -> S
         Format::Json => json::render(report, options),
         Format::Sarif => sarif::render(report, options),
         Format::Junit => junit::render(report, options),
+        Format::Certs => certs::render(report, options),
+        Format::CertsJson => certs::render_json(report, options),
     }
 }

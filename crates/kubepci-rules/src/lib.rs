@@ -12,14 +12,21 @@
 #[macro_use]
 mod macros;
 
+mod certmanager;
+mod content;
 mod context;
+mod credentials;
 pub mod docgen;
 mod docs;
+pub mod duration;
+pub mod inventory;
 mod meta;
+pub mod pan;
 pub mod pci;
 pub mod registry;
 mod rules;
 mod settings;
+pub mod x509;
 
 pub use context::{Context, NetworkRef, Shared};
 pub use docs::RuleDocs;

@@ -3,10 +3,13 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::card_data::*;
+use crate::rules::credentials::*;
 // segmentation
 use crate::rules::isolation::*;
 use crate::rules::network::*;
 use crate::rules::pod_security::*;
+use crate::rules::transport::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Shared, Target};
 
@@ -62,6 +65,41 @@ pub static RULES: &[&dyn Rule] = &[
     &ToleratesOtherLevel,
     &NodeLevelNotTainted,
     &LevelsShareNode,
+    // credentials and vendor defaults
+    &DefaultOrWeakPassword,
+    &EmptyPasswordAllowed,
+    &HardcodedCredential,
+    &SecretInEnvVar,
+    &CredentialInConfigMap,
+    &PrivateKeyInPlainConfig,
+    &PlaintextSecretInManifest,
+    &LegacyServiceAccountToken,
+    &DefaultServiceAccountUsed,
+    &DefaultServiceAccountBound,
+    &ServiceAccountTokenAutomount,
+    // card data and stored account data
+    &CardNumber,
+    &TestCardNumber,
+    &StorageClassUnencrypted,
+    &CdeVolumeWithoutEncryption,
+    &AuditPolicyRecordsSecrets,
+    &CdeNativeSecret,
+    &ChdVolumeWithoutRetention,
+    // transmission (TLS)
+    &IngressHostWithoutTls,
+    &IngressHttpsRedirectDisabled,
+    &IngressNginxWeakTlsConfig,
+    &IngressWeakTlsAnnotation,
+    &TlsPolicyAllowsOldVersions,
+    &CertificateWeakKey,
+    &CertificateRenewalIneffective,
+    &CertificateExpiring,
+    &CertificateHostMismatch,
+    &SelfSignedPublicCertificate,
+    &IngressNginxSnippet,
+    &GatewayHttpListenerCde,
+    &IstioMtlsNotStrict,
+    &IstioCdeWithoutStrictMtls,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).

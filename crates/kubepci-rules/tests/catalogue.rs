@@ -13,7 +13,9 @@ fn run_on(rule: &dyn Rule, name: &str, text: &str) -> Vec<Finding> {
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
     let inventory = Inventory::new(loaded.objects, &BTreeMap::new());
     let mut findings = Vec::new();
-    run_rule(rule, &inventory, &Settings::default(), &mut findings);
+    // A fixed scan date: rules never read the clock.
+    let settings = Settings::default().with_as_of(time::macros::date!(2026 - 06 - 01));
+    run_rule(rule, &inventory, &settings, &mut findings);
     findings
 }
 

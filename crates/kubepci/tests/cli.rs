@@ -329,3 +329,24 @@ fn secret_values_never_reach_output_or_logs() {
         );
     }
 }
+
+#[test]
+fn certs_format_prints_the_certificate_inventory() {
+    for (format, marker) in [
+        ("certs", "certificate inventory (PCI DSS 4.2.1.1)"),
+        ("certs-json", "\"kubepci.certs/v1\""),
+    ] {
+        let o = run(&[
+            "scan",
+            "examples/payments-platform",
+            "--as-of",
+            "2026-11-27",
+            "-f",
+            format,
+        ]);
+        let out = stdout(&o);
+        assert!(out.contains(marker), "{format}: {out}");
+        assert!(out.contains("api-pay-example-com-tls"), "{format}: {out}");
+        assert!(out.contains("Ingress edge/api"), "{format}: {out}");
+    }
+}

@@ -5,6 +5,10 @@ pub(crate) mod isolation;
 pub(crate) mod network;
 pub(crate) mod pod_security;
 pub(crate) mod workload;
+// credentials, card data and transport
+pub(crate) mod card_data;
+pub(crate) mod credentials;
+pub(crate) mod transport;
 
 /// What every rule file needs.
 pub(crate) mod prelude {

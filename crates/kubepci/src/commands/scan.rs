@@ -22,6 +22,10 @@ pub(crate) enum OutputFormat {
     Sarif,
     /// JUnit XML: one test case per rule × object
     Junit,
+    /// The certificate inventory (PCI DSS 4.2.1.1): hosts, Secrets, issuers, keys, expiry
+    Certs,
+    /// The certificate inventory as the `kubepci.certs/v1` JSON document
+    CertsJson,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -97,7 +101,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub(crate) skip: Vec<String>,
 
-    /// Evaluate waivers as of this date (YYYY-MM-DD; default: today, UTC)
+    /// Evaluate waivers and certificate expiry as of this date (YYYY-MM-DD; default: today, UTC)
     #[arg(long, value_name = "DATE")]
     pub(crate) as_of: Option<String>,
 
@@ -206,6 +210,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
         OutputFormat::Junit => Format::Junit,
+        OutputFormat::Certs => Format::Certs,
+        OutputFormat::CertsJson => Format::CertsJson,
     };
     let options = RenderOptions {
         fail_on,
