@@ -90,7 +90,7 @@ pub(crate) fn apply<'a>(net: &mut Network<'a>, inventory: &'a Inventory) {
                 let reason = reason.clone().unwrap_or_else(|| {
                     "it selects only some pods, by a selector kubepci does not evaluate".to_owned()
                 });
-                let what = describe(object);
+                let what = crate::model::object_name(object);
                 for ns in namespaces {
                     let namespace = &mut net.namespaces[ns];
                     namespace.other_policies_may_select = true;
@@ -109,13 +109,6 @@ pub(crate) fn apply<'a>(net: &mut Network<'a>, inventory: &'a Inventory) {
     for ns in &mut net.namespaces {
         ns.unanalysed.sort();
         ns.unanalysed.dedup();
-    }
-}
-
-fn describe(object: &Object) -> String {
-    match object.namespace() {
-        Some(ns) => format!("{} {ns}/{}", object.kind(), object.name()),
-        None => format!("{} {}", object.kind(), object.name()),
     }
 }
 

@@ -151,14 +151,6 @@ impl Policy<'_> {
         }
     }
 
-    /// `namespace/name` of the object.
-    #[must_use]
-    pub fn display_name(&self) -> String {
-        match self.object.namespace() {
-            Some(ns) => format!("{} {ns}/{}", self.object.kind(), self.object.name()),
-            None => format!("{} {}", self.object.kind(), self.object.name()),
-        }
-    }
 }
 
 /// The parts of a NetworkPolicy, before namespaces are resolved.

@@ -299,15 +299,8 @@ fn via(net: &Network<'_>, exposure: usize) -> Via {
     let e = &net.exposures()[exposure];
     Via {
         kind: e.kind.as_str(),
-        object: object_name(e.object),
+        object: crate::model::object_name(e.object),
         detail: e.detail.clone(),
-    }
-}
-
-fn object_name(object: &kubepci_k8s::Object) -> String {
-    match object.namespace() {
-        Some(ns) => format!("{} {ns}/{}", object.kind(), object.name()),
-        None => format!("{} {}", object.kind(), object.name()),
     }
 }
 
