@@ -41,7 +41,9 @@ mkdir -p "$WORK"
 now() { date +%s.%N; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-rates=() p50s=() p99s=() verify_mbs=() floor_mbs=()
+rates=() p50s=() p99s=() verify_mbs=() floor_mbs=() cpus=()
+ticks=$(getconf CLK_TCK)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/data" "$WORK/serve.out"
   "$BIN" audit serve --data "$WORK/data" --key "$WORK/log.key" --listen 127.0.0.1:0 \
@@ -55,6 +57,10 @@ for run in $(seq 1 "$RUNS"); do
   addr=$(sed -n 's|^listening on https://||p' "$WORK/serve.out")
   [[ -n "$addr" ]] || { echo "server did not start" >&2; cat "$WORK/serve.err" >&2; exit 1; }
   line=$("$GEN" run "$addr" "$WORK/pki" "$CLIENTS" "$BATCHES" "$EVENTS" "$TRACE")
+  # CPU seconds the server used (user + system): wall-clock figures suffer from other load on
+  # the machine, CPU per event does not.
+  server_cpu=$(awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$server/stat")
+  cpus+=("$(awk -v c="$server_cpu" -v n="$((CLIENTS * BATCHES * EVENTS))" 'BEGIN {printf "%.2f", c / n * 1e6}')")
   kill -TERM "$server"
   wait "$server"
   rate=$(sed -n 's/.*events_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
@@ -76,7 +82,7 @@ for run in $(seq 1 "$RUNS"); do
   sha256sum "$WORK/bodies.ndjson" >/dev/null
   t1=$(now)
   floor_mbs+=("$(awk -v b="$size" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / (z - a) / 1e6}')")
-  echo "run $run: $line verify_MB_s=${verify_mbs[-1]} sha256sum_MB_s=${floor_mbs[-1]} store_bytes=$(du -sb "$WORK/data" | cut -f1) event_bytes=$bytes"
+  echo "run $run: $line server_cpu_us_per_event=${cpus[-1]} verify_MB_s=${verify_mbs[-1]} sha256sum_MB_s=${floor_mbs[-1]} store_bytes=$(du -sb "$WORK/data" | cut -f1) event_bytes=$bytes"
 done
 
 rate=$(echo "${rates[*]}" | median)
@@ -84,10 +90,13 @@ p50=$(echo "${p50s[*]}" | median)
 p99=$(echo "${p99s[*]}" | median)
 vmb=$(echo "${verify_mbs[*]}" | median)
 fmb=$(echo "${floor_mbs[*]}" | median)
+cpu=$(echo "${cpus[*]}" | median)
 total=$((CLIENTS * BATCHES * EVENTS))
 echo
-echo "machine: $(nproc) cores, $(uname -sr); medians of $RUNS runs; $total events per run ($CLIENTS clients x $BATCHES batches x $EVENTS events, mTLS on loopback)"
+echo "machine: $(nproc) cores, $(uname -sr), load average before: $load_before; medians of $RUNS runs"
+echo "load: $total events per run ($CLIENTS clients x $BATCHES batches x $EVENTS events, mTLS on loopback)"
 printf '%-34s %12s   %s\n' "measure" "kubepci" "floor / peer"
 printf '%-34s %12.0f   %s\n' "durable events/s" "$rate" "target >= 100000; one apiserver peaks at ~4000/s"
+printf '%-34s %12s   %s\n' "server CPU per event (us)" "$cpu" "2 idle cores allow $(awk -v c="$cpu" 'BEGIN {printf "%.0f", 2e6 / c}') events/s for the server alone"
 printf '%-34s %12s   %s\n' "ack latency p50 / p99 (ms)" "$p50 / $p99" "apiserver webhook timeout 30000"
 printf '%-34s %12s   %s\n' "verify MB/s (event bytes)" "$vmb" "sha256sum of the same bytes: $fmb MB/s ($(awk -v a="$vmb" -v b="$fmb" 'BEGIN {printf "%.0f", 100 * a / b}')%, target >= 50%)"

@@ -425,6 +425,50 @@ mod tests {
         assert!(decode_audit_events(cases[6]).is_err());
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            "[a-z\"\\\\{}\\[\\]:, é\n]{0,12}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("auditID".to_owned()),
+                        Just("stage".to_owned()),
+                        Just("stageTimestamp".to_owned()),
+                        "[a-z]{1,5}"
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_scan_never_disagrees_with_serde(value in json_value(), pretty in proptest::prelude::any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).expect("serialises")
+            } else {
+                serde_json::to_string(&value).expect("serialises")
+            };
+            let bytes = text.as_bytes();
+            if let Some([id, stage, ts]) = scan_strings(bytes, [&b"auditID"[..], b"stage", b"stageTimestamp"]) {
+                let slow: AuditHeader<'_> = serde_json::from_slice(bytes).expect("the fast path only answers for objects serde reads");
+                proptest::prop_assert_eq!(id, slow.audit_id.as_deref());
+                proptest::prop_assert_eq!(stage, slow.stage.as_deref());
+                proptest::prop_assert_eq!(ts, slow.stage_timestamp.as_deref());
+            }
+        }
+    }
+
     #[test]
     fn falco_alerts() {
         let body = br#"[{"uuid":"u1","output":"x","time":"2024-01-02T03:04:05Z","rule":"r"},{"output":"no uuid"}]"#;

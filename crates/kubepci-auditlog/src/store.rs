@@ -856,10 +856,12 @@ impl Store {
                     .map_err(|e| StoreError::io("compress", self.segment_path(), e))?
                 }
             };
+            let start = leaf_bytes.len();
             for (record, _) in &records {
-                let encoded = record.encode();
-                leaf_bytes.extend_from_slice(&encoded);
-                compact.append_into(leaf_hash(&encoded), &mut stored);
+                leaf_bytes.extend_from_slice(&record.encode());
+            }
+            for leaf in leaf_bytes[start..].chunks_exact(LEAF_SIZE) {
+                compact.append_into(leaf_hash(leaf), &mut stored);
             }
             entries.extend_from_slice(
                 &IndexEntry {

@@ -265,17 +265,17 @@ type Pending = (
 
 /// Commits a group and answers each of its senders.
 fn commit(store: &mut Store, group: Vec<Pending>) {
-    let batches: Vec<IncomingBatch> = group.iter().map(|(b, _)| b.clone()).collect();
+    let (batches, replies): (Vec<IncomingBatch>, Vec<_>) = group.into_iter().unzip();
     match store.append_group(&batches) {
         Ok(outcomes) => {
-            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
             }
         }
         Err(error) => {
             let events: usize = batches.iter().map(|b| b.events.len()).sum();
-            tracing::error!(%error, batches = group.len(), events, "group commit failed");
-            for (_, reply) in group {
+            tracing::error!(%error, batches = batches.len(), events, "group commit failed");
+            for reply in replies {
                 let _ = reply.send(Err(replicate(&error)));
             }
         }

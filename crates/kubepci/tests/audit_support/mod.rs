@@ -103,11 +103,9 @@ impl Setup {
 impl Server {
     /// SIGTERM and wait: the server drains and signs a final checkpoint.
     pub fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("send SIGTERM");
-        assert!(status.success());
+        let pid =
+            rustix::process::Pid::from_raw(self.child.id() as i32).expect("a live child has a pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
         let exit = self.child.wait().expect("wait for the server");
         assert!(exit.success(), "server exited with {exit}");
     }
