@@ -150,7 +150,6 @@ impl Policy<'_> {
             Direction::Egress => self.egress.as_deref(),
         }
     }
-
 }
 
 /// The parts of a NetworkPolicy, before namespaces are resolved.
