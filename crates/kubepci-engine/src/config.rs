@@ -108,6 +108,10 @@ pub struct RawConfig {
     /// must use one of them.
     #[serde(default)]
     pub encrypted_storage_classes: Vec<String>,
+    // segmentation
+    /// Network segmentation, exposure and security-level parameters.
+    #[serde(default)]
+    pub segmentation: crate::segmentation_config::RawSegmentation,
 }
 
 /// The validated configuration.
@@ -169,6 +173,8 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
             settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
             settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
             settings.encrypted_storage_classes = raw.encrypted_storage_classes;
+            // segmentation
+            settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
             settings
         },
     })

@@ -142,10 +142,13 @@ impl Inventory {
     }
 
     /// The scope of an object: its namespace's scope, `cluster` for cluster-scoped objects,
-    /// `unscoped` for namespaced objects that name no namespace.
+    /// `unscoped` for namespaced objects that name no namespace. A Namespace object has the
+    /// scope it declares.
     #[must_use]
     pub fn scope_of(&self, object: &Object) -> Scope {
-        if object.is_cluster_scoped() {
+        if object.kind() == "Namespace" && object.api_version() == "v1" {
+            self.scope_of_namespace(object.name())
+        } else if object.is_cluster_scoped() {
             Scope::Cluster
         } else {
             object
@@ -181,5 +184,7 @@ mod tests {
         assert_eq!(inv.scope_of_namespace("misc"), Scope::Unscoped);
         let node = inv.of_kind("Node").next().expect("node");
         assert_eq!(inv.scope_of(node), Scope::Cluster);
+        let pay = inv.of_kind("Namespace").next().expect("namespace");
+        assert_eq!(inv.scope_of(pay), Scope::Cde);
     }
 }

@@ -28,9 +28,9 @@ mod rules;
 mod settings;
 pub mod x509;
 
-pub use context::Context;
+pub use context::{Context, NetworkRef, Shared};
 pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
 pub use meta::{Rule, RuleMeta, Tag, Target};
-pub use registry::{RULES, find, run_rule};
-pub use settings::Settings;
+pub use registry::{RULES, find, run_rule, run_rule_shared};
+pub use settings::{SECURITY_LEVEL_LABEL, SegmentationSettings, Settings};

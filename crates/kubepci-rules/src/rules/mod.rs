@@ -1,5 +1,8 @@
 //! The rules, one file each, grouped by area.
 
+// segmentation
+pub(crate) mod isolation;
+pub(crate) mod network;
 pub(crate) mod pod_security;
 pub(crate) mod workload;
 // credentials, card data and transport
