@@ -91,8 +91,8 @@ fn read_and_load(
 ) -> Vec<Loaded> {
     paths
         .par_iter()
-        .map(|path| match path.read() {
-            Ok(bytes) => load(&path.display_name(), &bytes, filter, default_namespace),
+        .map_init(Vec::new, |buffer, path| match path.read_into(buffer) {
+            Ok(()) => load(&path.display_name(), buffer, filter, default_namespace),
             Err(error) => Loaded {
                 errors: vec![error],
                 stats: LoadStats {
