@@ -7,7 +7,8 @@
 # copy of it, and prints for each tool the median wall time over N runs, documents/s, MB/s and
 # peak RSS. Peers: Checkov 3.x (installed from PyPI into bench/.cache/checkov-venv) and
 # syncable-cli (a Rust port of kube-linter's checks, built once from crates.io into
-# bench/.cache/peers: about 25 minutes). Checkov is slow and superlinear, so it runs once and
+# bench/.cache/peers: about 25 minutes; run as `sync-ctl optimize --full`, its kube-linter checks
+# plus resource checks). Checkov is slow and superlinear, so it runs once and
 # only on the 1x corpus unless --checkov-10x. Document counts are kubepci's (every YAML
 # document and List item, including the CRDs it skips unparsed); all tools see the same files.
 set -euo pipefail
@@ -61,24 +62,28 @@ if [ "$skip_syncable" = 0 ]; then
     syncable="$cache/peers/bin/sync-ctl"
 fi
 
-# measure NAME DIR RUNS -- COMMAND...: prints "median_wall peak_rss_kb" over RUNS runs.
+# measure RUNS COMMAND...: prints "median_wall peak_rss_kb" over RUNS runs. The command's exit
+# status is ignored (scanners exit non-zero when they find something).
 measure() {
     local runs=$1; shift
-    local walls=() rss=0
+    local walls=() rss=0 tmp
+    tmp=$(mktemp)
     for _ in $(seq 1 "$runs"); do
+        /usr/bin/time -o "$tmp" -f "%e %M" "$@" > /dev/null 2>&1 || true
         local out
-        out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1 )
+        out=$(tail -1 "$tmp")
         walls+=("${out% *}")
         local r=${out#* }
         [ "$r" -gt "$rss" ] && rss=$r
     done
+    rm -f "$tmp"
     local median
     median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
     echo "$median $rss"
 }
 
 docs_and_bytes() {
-    "$kubepci" scan "$1" -f json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin)["inputs"]; print(d["documents"], d["bytes"])'
+    { "$kubepci" scan "$1" -f json 2>/dev/null || true; } | python3 -c 'import json,sys; d=json.load(sys.stdin)["inputs"]; print(d["documents"], d["bytes"])'
 }
 
 rows=()
@@ -95,7 +100,7 @@ for size in 1x 10x; do
     read -r wall rss < <(measure "$runs" "$kubepci" scan "$dir" --format json)
     row kubepci "$size" "$runs" "$wall" "$rss" "$docs" "$bytes"
     if [ -n "$syncable" ]; then
-        read -r wall rss < <(measure "$runs" "$syncable" analyze "$dir" --display json)
+        read -r wall rss < <(measure "$runs" "$syncable" --disable-telemetry optimize "$dir" --full --format json)
         row syncable-cli "$size" "$runs" "$wall" "$rss" "$docs" "$bytes"
     fi
     if [ -n "$checkov" ] && { [ "$size" = 1x ] || [ "$checkov_10x" = 1 ]; }; then

@@ -624,19 +624,27 @@ impl Store {
         };
         let cutoff = now_ns().saturating_sub(dedupe.window_ns);
         let mut recent = Vec::new();
-        let mut seq = count;
-        while seq > 0 && recent.len() < dedupe.max {
-            seq -= 1;
+        let mut end = count;
+        // Newest first, 4096 records (1 MiB) per read.
+        let mut chunk = vec![0u8; 4096 * LEAF_SIZE];
+        'scan: while end > 0 && recent.len() < dedupe.max {
+            let start = end.saturating_sub(4096);
+            let bytes = &mut chunk[..((end - start) as usize) * LEAF_SIZE];
             leaves
-                .read_exact_at(&mut buf, seq * LEAF_SIZE as u64)
+                .read_exact_at(bytes, start * LEAF_SIZE as u64)
                 .map_err(|e| StoreError::io("read", &leaves_path, e))?;
-            let Ok(leaf) = LeafRecord::decode(&buf) else {
-                break;
-            };
-            if leaf.received_at_ns < cutoff {
-                break;
+            for raw in bytes.chunks_exact(LEAF_SIZE).rev() {
+                let mut record = [0u8; LEAF_SIZE];
+                record.copy_from_slice(raw);
+                let Ok(leaf) = LeafRecord::decode(&record) else {
+                    break 'scan;
+                };
+                if leaf.received_at_ns < cutoff || recent.len() >= dedupe.max {
+                    break 'scan;
+                }
+                recent.push((leaf.received_at_ns, leaf.dedupe_key()));
             }
-            recent.push((leaf.received_at_ns, leaf.dedupe_key()));
+            end = start;
         }
         for (t, key) in recent.into_iter().rev() {
             dedupe.insert(key, t);

@@ -139,6 +139,10 @@ pub struct RawConfig {
     /// must use one of them.
     #[serde(default)]
     pub encrypted_storage_classes: Vec<String>,
+    // segmentation
+    /// Network segmentation, exposure and security-level parameters.
+    #[serde(default)]
+    pub segmentation: crate::segmentation_config::RawSegmentation,
 }
 
 fn default_exempt_namespaces() -> Vec<String> {
@@ -204,6 +208,23 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
     settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
     settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
     settings.encrypted_storage_classes = raw.encrypted_storage_classes;
+    // segmentation
+    let (zone_set, stores_set, level_set) = (
+        raw.segmentation.zone_label.is_some(),
+        raw.segmentation.stores_chd_label.is_some(),
+        raw.segmentation.security_level_label.is_some(),
+    );
+    settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
+    // The shared label keys (`labels:`) are the segmentation rules' defaults too.
+    if !zone_set {
+        settings.segmentation.network.zone_label = settings.labels.zone.clone();
+    }
+    if !stores_set {
+        settings.segmentation.network.stores_chd_label = settings.labels.stores_chd.clone();
+    }
+    if !level_set {
+        settings.segmentation.security_level_label = settings.labels.security_level.clone();
+    }
     Ok(Config {
         scopes: raw
             .scopes
@@ -292,6 +313,19 @@ mod tests {
             s.platform.log_forwarders,
             kubepci_rules::Settings::default().platform.log_forwarders
         );
+    }
+
+    #[test]
+    fn shared_label_keys_reach_the_segmentation_settings() {
+        let config = load_config(
+            "kubepci.yaml",
+            "labels:\n  zone: pci.example.com/zone\n  storesChd: pci.example.com/chd\nsegmentation:\n  securityLevelLabel: pci.example.com/level\n",
+        )
+        .expect("valid");
+        let seg = &config.settings.segmentation;
+        assert_eq!(seg.network.zone_label, "pci.example.com/zone");
+        assert_eq!(seg.network.stores_chd_label, "pci.example.com/chd");
+        assert_eq!(seg.security_level_label, "pci.example.com/level");
     }
 
     #[test]

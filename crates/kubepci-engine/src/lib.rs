@@ -13,12 +13,17 @@
 
 mod config;
 mod scan;
+// segmentation
+mod segmentation_config;
 mod selection;
 mod waivers;
 
 pub use config::{Config, ConfigError, RawConfig, config_schema, load_config};
 pub use kubepci_k8s::ScopeSource;
-pub use scan::{Input, ScanOptions, ScanReport, scan, scan_inputs};
+pub use scan::{
+    Input, LoadedInventory, ScanOptions, ScanReport, load_inventory, scan, scan_inputs,
+};
+pub use segmentation_config::RawSegmentation;
 pub use selection::{RuleSelection, SelectionError};
 pub use time::Date;
 pub use waivers::{

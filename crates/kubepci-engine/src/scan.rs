@@ -7,7 +7,7 @@ use kubepci_k8s::source::InputPath;
 use kubepci_k8s::{InputError, Inventory, KindFilter, LoadStats, Loaded, NamespaceInfo, load};
 use kubepci_model::{Finding, ObjectRef};
 use kubepci_rules::inventory::{CERTIFICATE_KINDS, CertificateEntry, certificates};
-use kubepci_rules::{Rule, RuleMeta, run_rule};
+use kubepci_rules::{Rule, RuleMeta, Shared, run_rule_shared};
 use rayon::prelude::*;
 use time::Date;
 
@@ -79,15 +79,20 @@ fn kind_filter(rules: &[&'static dyn Rule]) -> KindFilter {
 pub fn scan(paths: &[InputPath], options: &ScanOptions) -> ScanReport {
     let start = Instant::now();
     let filter = kind_filter(&options.rules);
-    let loaded: Vec<Loaded> = paths
+    let loaded = read_and_load(paths, &filter, options.default_namespace.as_deref());
+    finish(loaded, options, start)
+}
+
+/// Reads and loads every input in parallel.
+fn read_and_load(
+    paths: &[InputPath],
+    filter: &KindFilter,
+    default_namespace: Option<&str>,
+) -> Vec<Loaded> {
+    paths
         .par_iter()
-        .map(|path| match path.read() {
-            Ok(bytes) => load(
-                &path.display_name(),
-                &bytes,
-                &filter,
-                options.default_namespace.as_deref(),
-            ),
+        .map_init(Vec::new, |buffer, path| match path.read_into(buffer) {
+            Ok(()) => load(&path.display_name(), buffer, filter, default_namespace),
             Err(error) => Loaded {
                 errors: vec![error],
                 stats: LoadStats {
@@ -98,8 +103,52 @@ pub fn scan(paths: &[InputPath], options: &ScanOptions) -> ScanReport {
                 ..Loaded::default()
             },
         })
-        .collect();
-    finish(loaded, options, start)
+        .collect()
+}
+
+/// The whole input as one inventory, for commands that analyse it without running rules
+/// (`kubepci segmentation`).
+#[derive(Debug)]
+pub struct LoadedInventory {
+    /// Every object of the kinds asked for, indexed, with the configuration's scopes.
+    pub inventory: Inventory,
+    /// Documents that could not be loaded.
+    pub errors: Vec<InputError>,
+    /// Counts over the input.
+    pub stats: LoadStats,
+}
+
+/// Reads files, directories' manifests and stdin into an inventory, the way [`scan`] does
+/// (same loader, same scope overrides from `config`), parsing only the `kinds` asked for
+/// (and Namespaces).
+#[must_use]
+pub fn load_inventory(
+    paths: &[InputPath],
+    kinds: &[&str],
+    config: &Config,
+    default_namespace: Option<&str>,
+) -> LoadedInventory {
+    let mut wanted: HashSet<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    wanted.insert("Namespace".to_owned());
+    let loaded = read_and_load(paths, &KindFilter::Only(wanted), default_namespace);
+    let (objects, errors, stats) = merge(loaded);
+    LoadedInventory {
+        inventory: Inventory::new(objects, &config.scopes),
+        errors,
+        stats,
+    }
+}
+
+fn merge(loaded: Vec<Loaded>) -> (Vec<kubepci_k8s::Object>, Vec<InputError>, LoadStats) {
+    let mut stats = LoadStats::default();
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+    for file in loaded {
+        stats.add(&file.stats);
+        objects.extend(file.objects);
+        errors.extend(file.errors);
+    }
+    (objects, errors, stats)
 }
 
 /// Scans inputs already in memory.
@@ -122,26 +171,21 @@ pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
 }
 
 fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
-    let mut stats = LoadStats::default();
-    let mut objects = Vec::new();
-    let mut errors = Vec::new();
-    for file in loaded {
-        stats.add(&file.stats);
-        objects.extend(file.objects);
-        errors.extend(file.errors);
-    }
+    let (objects, errors, stats) = merge(loaded);
     let inventory = Inventory::with_labels(
         objects,
         &options.config.scopes,
         options.config.settings.labels.clone(),
     );
     let settings = &settings_for(options);
+    // Indexes several cross-resource rules read, built once for all of them.
+    let shared = Shared::default();
     let mut findings: Vec<Finding> = options
         .rules
         .par_iter()
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
-            run_rule(*rule, &inventory, settings, &mut out);
+            run_rule_shared(*rule, &inventory, settings, &shared, &mut out);
             out
         })
         .collect();

@@ -242,9 +242,9 @@ impl Inventory {
             .map_or(Scope::Unscoped, |n| n.scope)
     }
 
-    /// The scope of an object: its namespace's scope, the namespace's own scope for a
-    /// Namespace object, `cluster` for other cluster-scoped objects, `unscoped` for namespaced
-    /// objects that name no namespace.
+    /// The scope of an object: its namespace's scope, `cluster` for cluster-scoped objects,
+    /// `unscoped` for namespaced objects that name no namespace. A Namespace object has the
+    /// scope it declares.
     #[must_use]
     pub fn scope_of(&self, object: &Object) -> Scope {
         if object.kind() == "Namespace" && object.api_version() == "v1" {

@@ -30,14 +30,23 @@ impl InputPath {
     /// # Errors
     /// When the file or stdin cannot be read.
     pub fn read(&self) -> Result<Vec<u8>, InputError> {
+        let mut buf = Vec::new();
+        self.read_into(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// Reads the whole input into `buf` (cleared first), reusing its allocation: a scan keeps
+    /// one buffer per thread instead of mapping fresh pages for every large file.
+    ///
+    /// # Errors
+    /// When the file or stdin cannot be read.
+    pub fn read_into(&self, buf: &mut Vec<u8>) -> Result<(), InputError> {
+        buf.clear();
         let result = match self {
-            InputPath::File(p) => std::fs::read(p),
-            InputPath::Stdin => {
-                let mut buf = Vec::new();
-                std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
-            }
+            InputPath::File(p) => std::fs::File::open(p).and_then(|mut f| f.read_to_end(buf)),
+            InputPath::Stdin => std::io::stdin().lock().read_to_end(buf),
         };
-        result.map_err(|e| InputError {
+        result.map(|_| ()).map_err(|e| InputError {
             file: self.display_name(),
             position: kubepci_model::Position::new(1, 1),
             kind: InputErrorKind::Io(e.to_string()),

@@ -1,9 +1,52 @@
 //! What a rule sees while it runs, and how it reports.
 
+use std::sync::OnceLock;
+
 use kubepci_k8s::{Inventory, Object};
 use kubepci_model::{Finding, JsonPointer, Scope};
 
 use crate::{RuleMeta, Settings};
+
+// segmentation
+/// Indexes over the whole input that several cross-resource rules read, built at most once
+/// per scan and shared by the rules (which run in parallel). Create one per inventory and
+/// pass it to [`crate::run_rule_shared`].
+#[derive(Debug, Default)]
+pub struct Shared<'a> {
+    network: OnceLock<kubepci_netpol::Network<'a>>,
+}
+
+impl<'a> Shared<'a> {
+    /// The input as a network (built on first use).
+    pub fn network(
+        &self,
+        inventory: &'a Inventory,
+        settings: &Settings,
+    ) -> &kubepci_netpol::Network<'a> {
+        self.network.get_or_init(|| {
+            kubepci_netpol::Network::build(inventory, &settings.segmentation.network)
+        })
+    }
+}
+
+/// The network a rule reads: the scan's shared one, or one built for this run.
+pub enum NetworkRef<'a> {
+    /// Shared by the scan.
+    Shared(&'a kubepci_netpol::Network<'a>),
+    /// Built for this rule run (no [`Shared`] was given).
+    Owned(Box<kubepci_netpol::Network<'a>>),
+}
+
+impl<'a> std::ops::Deref for NetworkRef<'a> {
+    type Target = kubepci_netpol::Network<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            NetworkRef::Shared(net) => net,
+            NetworkRef::Owned(net) => net,
+        }
+    }
+}
 
 /// The context of one rule run: the inventory, the settings, the object being checked (for
 /// pod and object rules) and the sink for findings.
@@ -15,6 +58,8 @@ pub struct Context<'a> {
     meta: &'static RuleMeta,
     object: Option<&'a Object>,
     findings: &'a mut Vec<Finding>,
+    // segmentation
+    network: Option<&'a kubepci_netpol::Network<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -32,6 +77,28 @@ impl<'a> Context<'a> {
             meta,
             object,
             findings,
+            network: None,
+        }
+    }
+
+    // segmentation
+    /// The same context reading a network built once for the whole scan.
+    #[must_use]
+    pub fn with_network(mut self, network: Option<&'a kubepci_netpol::Network<'a>>) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The input as a network (NetworkPolicy semantics, exposures): the scan's shared one
+    /// when the rule declares [`crate::Rule::uses_network`], else built now.
+    #[must_use]
+    pub fn network(&self) -> NetworkRef<'a> {
+        match self.network {
+            Some(net) => NetworkRef::Shared(net),
+            None => NetworkRef::Owned(Box::new(kubepci_netpol::Network::build(
+                self.inventory,
+                &self.settings.segmentation.network,
+            ))),
         }
     }
 
@@ -63,9 +130,43 @@ impl<'a> Context<'a> {
             object: object.id.clone(),
             pointer,
             location: Some(location),
-            message: message.into(),
+            message: mask_card_numbers(message.into()),
             scope: self.inventory.scope_of(object),
             waiver: None,
         });
+    }
+}
+
+/// Replaces every card number in a message with its masked form. Rules name objects, images
+/// and keys in their messages; this keeps a name that happens to be a card number (a service
+/// account called `4111 1111 1111 1111`) out of every output.
+fn mask_card_numbers(message: String) -> String {
+    let found = crate::pan::find(&message);
+    if found.is_empty() {
+        return message;
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut last = 0;
+    for m in &found {
+        out.push_str(&message[last..m.start]);
+        out.push_str(&m.masked());
+        last = m.end;
+    }
+    out.push_str(&message[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_card_numbers;
+
+    #[test]
+    fn card_numbers_in_messages_are_masked() {
+        let masked = mask_card_numbers("account `4111 1111 1111 1111` mounts a token".to_owned());
+        assert_eq!(masked, "account `411111******1111` mounts a token");
+        assert_eq!(
+            mask_card_numbers("image `app:1.2.3`".to_owned()),
+            "image `app:1.2.3`"
+        );
     }
 }

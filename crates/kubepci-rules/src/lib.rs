@@ -30,10 +30,10 @@ pub mod settings;
 mod support;
 pub mod x509;
 
-pub use context::Context;
+pub use context::{Context, NetworkRef, Shared};
 pub use date::Day;
 pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
 pub use meta::{Rule, RuleMeta, Tag, Target};
-pub use registry::{RULES, find, run_rule};
-pub use settings::Settings;
+pub use registry::{RULES, find, run_rule, run_rule_shared};
+pub use settings::{SECURITY_LEVEL_LABEL, SegmentationSettings, Settings};

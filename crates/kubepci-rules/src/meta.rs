@@ -101,4 +101,11 @@ pub trait Rule: Sync + Send {
 
     /// Checks the whole input ([`Target::Inventory`]).
     fn check_inventory(&self, _cx: &mut Context<'_>) {}
+
+    // segmentation
+    /// Whether the rule reads [`Context::network`]: the engine then builds the network once
+    /// per scan and shares it.
+    fn uses_network(&self) -> bool {
+        false
+    }
 }

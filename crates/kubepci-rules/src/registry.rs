@@ -7,12 +7,14 @@ use crate::rules::access::*;
 use crate::rules::card_data::*;
 use crate::rules::credentials::*;
 use crate::rules::detection::*;
+use crate::rules::isolation::*;
+use crate::rules::network::*;
 use crate::rules::platform::*;
 use crate::rules::pod_security::*;
 use crate::rules::supply_chain::*;
 use crate::rules::transport::*;
 use crate::rules::workload::*;
-use crate::{Context, Rule, Settings, Target};
+use crate::{Context, Rule, Settings, Shared, Target};
 
 /// Every rule, sorted by ID.
 pub static RULES: &[&dyn Rule] = &[
@@ -47,6 +49,32 @@ pub static RULES: &[&dyn Rule] = &[
     &RemovedApiVersion,
     &EphemeralContainerInCde,
     &ChangeControlMetadata,
+    // segmentation (KP2001–KP2106)
+    &DefaultDenyIngress,
+    &DefaultDenyEgress,
+    &WorkloadNotSelected,
+    &AllowAllIngress,
+    &AllowAllEgress,
+    &CdeIngressFromOutOfScopeNamespace,
+    &DanglingNetworkPolicy,
+    &CniWithoutNetworkPolicy,
+    &LoadBalancerWithoutSourceRanges,
+    &NodePortService,
+    &ServiceExternalIps,
+    &InvalidNetworkPolicy,
+    &IngressHostNotSpecific,
+    &CdeExposedThroughUnapprovedIngress,
+    &ChdStoreReachable,
+    &InsecureProtocolPort,
+    &SshExposed,
+    &SegmentationBreach,
+    &DuplicateIngressHost,
+    &LevelNotDeclared,
+    &LevelNotPinned,
+    &LevelNotTolerated,
+    &ToleratesOtherLevel,
+    &NodeLevelNotTainted,
+    &LevelsShareNode,
     // credentials and vendor defaults
     &DefaultOrWeakPassword,
     &EmptyPasswordAllowed,
@@ -149,6 +177,32 @@ pub fn run_rule(
     settings: &Settings,
     findings: &mut Vec<Finding>,
 ) {
+    run(rule, inventory, settings, None, findings);
+}
+
+// segmentation
+/// Runs one rule like [`run_rule`], reading the indexes of `shared` (built at most once for
+/// all the rules of a scan that share it).
+pub fn run_rule_shared<'a>(
+    rule: &dyn Rule,
+    inventory: &'a Inventory,
+    settings: &Settings,
+    shared: &Shared<'a>,
+    findings: &mut Vec<Finding>,
+) {
+    let network = rule
+        .uses_network()
+        .then(|| shared.network(inventory, settings));
+    run(rule, inventory, settings, network, findings);
+}
+
+fn run<'a>(
+    rule: &dyn Rule,
+    inventory: &'a Inventory,
+    settings: &'a Settings,
+    network: Option<&'a kubepci_netpol::Network<'a>>,
+    findings: &'a mut Vec<Finding>,
+) {
     let meta = rule.meta();
     match meta.target {
         Target::PodTemplates => {
@@ -163,7 +217,8 @@ pub fn run_rule(
                     }
                     if let Some(pod) = PodTemplate::of(object) {
                         let mut cx =
-                            Context::new(inventory, settings, meta, Some(object), findings);
+                            Context::new(inventory, settings, meta, Some(object), findings)
+                                .with_network(network);
                         rule.check_pod(&pod, &mut cx);
                     }
                 }
@@ -172,13 +227,15 @@ pub fn run_rule(
         Target::Kinds(kinds) => {
             for kind in kinds {
                 for object in inventory.of_kind(kind) {
-                    let mut cx = Context::new(inventory, settings, meta, Some(object), findings);
+                    let mut cx = Context::new(inventory, settings, meta, Some(object), findings)
+                        .with_network(network);
                     rule.check_object(object, &mut cx);
                 }
             }
         }
         Target::Inventory(_) => {
-            let mut cx = Context::new(inventory, settings, meta, None, findings);
+            let mut cx =
+                Context::new(inventory, settings, meta, None, findings).with_network(network);
             rule.check_inventory(&mut cx);
         }
     }

@@ -17,6 +17,12 @@ use crate::date::Day;
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Settings {
+    // segmentation
+    /// Network segmentation and security levels (`segmentation:` in `kubepci.yaml`, parsed
+    /// and validated by the engine).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub segmentation: SegmentationSettings,
     /// The date of the scan (`kubepci scan --as-of`, default today): ages (vulnerability
     /// deadlines, report freshness, token expiry, support windows) are measured against it.
     /// Rules never read the clock, so a scan is reproducible. The engine sets it; `None` skips
@@ -53,6 +59,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            segmentation: SegmentationSettings::default(),
             as_of: None,
             labels: LabelKeys::default(),
             exempt_namespaces: strings(&["kube-system", "kube-public", "kube-node-lease"]),
@@ -381,4 +388,40 @@ pub struct ChangeControlSettings {
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+// segmentation
+/// Parameters of the segmentation, exposure and security-level rules and of
+/// `kubepci segmentation`.
+#[derive(Debug, Clone)]
+pub struct SegmentationSettings {
+    /// The network analysis: pod networks, zone label, DMZ zones, stores-chd label.
+    pub network: kubepci_netpol::Options,
+    /// Destinations CDE egress may reach without being "allow-all" (DNS resolvers, the
+    /// payment processor).
+    pub allowed_egress_cidrs: kubepci_netpol::IpSet,
+    /// IngressClasses approved for exposing CDE Services.
+    pub cde_ingress_classes: Vec<String>,
+    /// Gateways (`namespace/name`) approved for routes to CDE Services.
+    pub cde_gateways: Vec<String>,
+    /// Node and pod label naming the security level.
+    pub security_level_label: String,
+    /// Taint key nodes of a security level carry (value: the level).
+    pub security_level_taint: String,
+}
+
+/// The default security-level label and taint key.
+pub const SECURITY_LEVEL_LABEL: &str = "kubepci.io/security-level";
+
+impl Default for SegmentationSettings {
+    fn default() -> Self {
+        Self {
+            network: kubepci_netpol::Options::default(),
+            allowed_egress_cidrs: kubepci_netpol::IpSet::empty(),
+            cde_ingress_classes: Vec::new(),
+            cde_gateways: Vec::new(),
+            security_level_label: SECURITY_LEVEL_LABEL.to_owned(),
+            security_level_taint: SECURITY_LEVEL_LABEL.to_owned(),
+        }
+    }
 }

@@ -23,6 +23,8 @@ pub(crate) enum Command {
     Scan(commands::scan::ScanArgs),
     /// List the rule catalogue or explain one rule
     Rules(commands::rules::RulesArgs),
+    /// Reachability matrix between workloads and from outside; is the CDE segmented?
+    Segmentation(commands::segmentation::SegmentationArgs),
     /// Tamper-evident audit log: serve, verify, prove, verify-proof, query, prune
     Audit(commands::audit::AuditArgs),
     /// Signing keys for audit-log checkpoints

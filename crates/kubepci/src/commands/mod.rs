@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod keys;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod segmentation;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Segmentation(args) => segmentation::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Keys(args) => keys::run(args),
     }

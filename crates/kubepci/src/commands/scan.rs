@@ -110,7 +110,7 @@ pub(crate) struct ScanArgs {
     pub(crate) color: ColorChoice,
 }
 
-fn parse_scope(text: &str) -> Result<(String, Scope), String> {
+pub(crate) fn parse_scope(text: &str) -> Result<(String, Scope), String> {
     let (ns, scope) = text
         .split_once('=')
         .ok_or("expected NS=SCOPE, e.g. payments=cde")?;
@@ -121,8 +121,12 @@ fn parse_scope(text: &str) -> Result<(String, Scope), String> {
     Ok((ns.to_owned(), scope))
 }
 
-fn load_configuration(args: &ScanArgs) -> anyhow::Result<Config> {
-    let path = match &args.config {
+/// Reads `--config` (or `./kubepci.yaml` when it exists) and applies `--scope` overrides.
+pub(crate) fn load_configuration(
+    config: Option<&PathBuf>,
+    scopes: &[(String, Scope)],
+) -> anyhow::Result<Config> {
+    let path = match config {
         Some(p) => Some(p.clone()),
         None => Some(PathBuf::from("kubepci.yaml")).filter(|p| p.is_file()),
     };
@@ -134,7 +138,7 @@ fn load_configuration(args: &ScanArgs) -> anyhow::Result<Config> {
         }
         None => Config::default(),
     };
-    for (ns, scope) in &args.scopes {
+    for (ns, scope) in scopes {
         config.scopes.insert(ns.clone(), *scope);
     }
     Ok(config)
@@ -157,7 +161,7 @@ pub(crate) fn today_utc() -> kubepci_engine::Date {
 }
 
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let config = load_configuration(&args)?;
+    let config = load_configuration(args.config.as_ref(), &args.scopes)?;
     let waivers = load_register(args.waivers.as_ref())?;
     let as_of = match &args.as_of {
         Some(text) => kubepci_engine::parse_date(text)
