@@ -135,9 +135,10 @@ declare_rule! {
     /// (`extensions/v1beta1`, `apps/v1beta2`, `networking.k8s.io/v1beta1`, `batch/v1beta1`,
     /// `policy/v1beta1`, `autoscaling/v2beta2`, …), with the version that removed it and its
     /// replacement. PodSecurityPolicy is flagged whatever its version: it no longer exists.
-    /// CustomResourceDefinitions are not read: they are most of the bytes of a typical input
-    /// (operator bundles), no other rule needs them parsed, and `kubectl apply` rejects a
-    /// `v1beta1` CRD on any supported cluster.
+    /// Only kinds people write in manifests are read: objects the API server generates
+    /// (Events, Leases, EndpointSlices, ControllerRevisions…) come back in current versions,
+    /// and CustomResourceDefinitions, most of the bytes of a typical input, stay unparsed
+    /// (`kubectl apply` rejects a `v1beta1` CRD on any supported cluster).
     ///
     /// ## Why is this bad?
     /// Manifests in removed versions no longer apply: the change fails at deploy time, or,
@@ -182,14 +183,12 @@ declare_rule! {
         summary: "Object uses an API version Kubernetes has removed",
         severity: Low,
         target: Target::Kinds(&[
-            "Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "ControllerRevision",
-            "Ingress", "IngressClass", "NetworkPolicy", "PodSecurityPolicy", "Role",
-            "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
-            "MutatingWebhookConfiguration", "APIService",
-            "CertificateSigningRequest", "Lease", "PriorityClass", "StorageClass",
-            "VolumeAttachment", "CSIDriver", "CSINode", "CSIStorageCapacity", "CronJob",
-            "EndpointSlice", "Event", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
+            "Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "Ingress", "IngressClass",
+            "NetworkPolicy", "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding",
+            "ClusterRoleBinding", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+            "APIService", "PriorityClass", "StorageClass", "CSIDriver", "CSIStorageCapacity",
+            "CronJob", "HorizontalPodAutoscaler", "PodDisruptionBudget", "RuntimeClass",
+            "FlowSchema", "PriorityLevelConfiguration",
         ]),
         pci: ["6.3.3", "12.3.4"],
         tags: [],
