@@ -7,6 +7,8 @@
 //!   payments: cde
 //!   storefront: connected
 //! disable: [KP1102]       # rule IDs or names never run
+//! images:                 # rule settings: see docs/configuration.md
+//!   allowedRegistries: [registry.example.com/]
 //! certificateExpiryWarningDays: 30   # KP4008: report certificates expiring this soon
 //! maxCertificateLifetimeDays: 397    # KP4007: longest accepted certificate lifetime
 //! encryptedStorageClasses: [gp3-encrypted]   # KP3202: approved classes for CDE volumes
@@ -14,7 +16,11 @@
 
 use std::collections::BTreeMap;
 
+use kubepci_k8s::LabelKeys;
 use kubepci_model::Scope;
+use kubepci_rules::settings::{
+    ChangeControlSettings, ImageSettings, PlatformSettings, RbacSettings, VulnerabilitySettings,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -97,6 +103,31 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub disable: Vec<serde_saphyr::Spanned<String>>,
+
+    // Rule settings (`kubepci_rules::Settings`), one key per section.
+    /// Label keys of the scope model (scope, zone, stores-chd, security level).
+    #[serde(default)]
+    pub labels: LabelKeys,
+    /// Namespaces whose workloads the pod-template rules skip (default: `kube-system`,
+    /// `kube-public`, `kube-node-lease`). Rules about system namespaces still look at them.
+    #[serde(default = "default_exempt_namespaces")]
+    pub exempt_namespaces: Vec<String>,
+    /// Image provenance: allowed registries and the signature policy.
+    #[serde(default)]
+    pub images: ImageSettings,
+    /// Vulnerability management: patch SLA, report age, scan date.
+    #[serde(default)]
+    pub vulnerabilities: VulnerabilitySettings,
+    /// RBAC and identity allowlists.
+    #[serde(default)]
+    pub rbac: RbacSettings,
+    /// Platform controls: which components count as detector, log forwarder, webhook…
+    #[serde(default)]
+    pub platform: PlatformSettings,
+    /// Change-control metadata required on CDE workloads.
+    #[serde(default)]
+    pub change_control: ChangeControlSettings,
+
     // --- credentials, card data and transport rules ---
     /// Days before its expiry a certificate is reported as expiring (KP4008; default 30).
     #[serde(default)]
@@ -112,6 +143,10 @@ pub struct RawConfig {
     /// Network segmentation, exposure and security-level parameters.
     #[serde(default)]
     pub segmentation: crate::segmentation_config::RawSegmentation,
+}
+
+fn default_exempt_namespaces() -> Vec<String> {
+    kubepci_rules::Settings::default().exempt_namespaces
 }
 
 /// The validated configuration.
@@ -161,6 +196,35 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         })?;
         disabled.push(rule.meta().id);
     }
+    let mut settings = kubepci_rules::Settings::default();
+    settings.labels = raw.labels;
+    settings.exempt_namespaces = raw.exempt_namespaces;
+    settings.images = raw.images;
+    settings.vulnerabilities = raw.vulnerabilities;
+    settings.rbac = raw.rbac;
+    settings.platform = raw.platform;
+    settings.change_control = raw.change_control;
+    // credentials, card data and transport rules
+    settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
+    settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
+    settings.encrypted_storage_classes = raw.encrypted_storage_classes;
+    // segmentation
+    let (zone_set, stores_set, level_set) = (
+        raw.segmentation.zone_label.is_some(),
+        raw.segmentation.stores_chd_label.is_some(),
+        raw.segmentation.security_level_label.is_some(),
+    );
+    settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
+    // The shared label keys (`labels:`) are the segmentation rules' defaults too.
+    if !zone_set {
+        settings.segmentation.network.zone_label = settings.labels.zone.clone();
+    }
+    if !stores_set {
+        settings.segmentation.network.stores_chd_label = settings.labels.stores_chd.clone();
+    }
+    if !level_set {
+        settings.segmentation.security_level_label = settings.labels.security_level.clone();
+    }
     Ok(Config {
         scopes: raw
             .scopes
@@ -168,15 +232,7 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
             .map(|(ns, s)| (ns, s.into()))
             .collect(),
         disabled,
-        settings: {
-            let mut settings = kubepci_rules::Settings::default();
-            settings.certificate_expiry_warning_days = raw.certificate_expiry_warning_days;
-            settings.max_certificate_lifetime_days = raw.max_certificate_lifetime_days;
-            settings.encrypted_storage_classes = raw.encrypted_storage_classes;
-            // segmentation
-            settings.segmentation = crate::segmentation_config::settings(file, raw.segmentation)?;
-            settings
-        },
+        settings,
     })
 }
 
@@ -228,6 +284,115 @@ mod tests {
     fn bad_scope_values_are_errors_with_a_line() {
         let err = load_config("k.yaml", "scopes:\n  a: cde\n  b: secret\n").expect_err("bad value");
         assert_eq!(err.line, 3, "{err}");
+    }
+
+    #[test]
+    fn rule_settings_are_parsed() {
+        let config = load_config(
+            "kubepci.yaml",
+            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
+        )
+        .expect("valid");
+        let s = &config.settings;
+        assert_eq!(s.labels.scope, "pci.example.com/scope");
+        assert_eq!(s.labels.zone, "kubepci.io/zone", "unset keys keep defaults");
+        assert_eq!(s.exempt_namespaces, ["kube-system", "platform"]);
+        assert_eq!(s.images.allowed_registries, ["registry.example.com/"]);
+        assert_eq!(
+            s.images.signatures.required,
+            kubepci_rules::settings::SignatureScope::Cde
+        );
+        assert_eq!(s.vulnerabilities.sla_days, 14);
+        assert_eq!(s.vulnerabilities.max_report_age_days, 90);
+        assert_eq!(s.rbac.cluster_admin_subjects, ["Group:platform-admins"]);
+        assert_eq!(
+            s.platform.cluster_input,
+            kubepci_rules::settings::ClusterInput::Always
+        );
+        assert_eq!(
+            s.platform.log_forwarders,
+            kubepci_rules::Settings::default().platform.log_forwarders
+        );
+    }
+
+    #[test]
+    fn shared_label_keys_reach_the_segmentation_settings() {
+        let config = load_config(
+            "kubepci.yaml",
+            "labels:\n  zone: pci.example.com/zone\n  storesChd: pci.example.com/chd\nsegmentation:\n  securityLevelLabel: pci.example.com/level\n",
+        )
+        .expect("valid");
+        let seg = &config.settings.segmentation;
+        assert_eq!(seg.network.zone_label, "pci.example.com/zone");
+        assert_eq!(seg.network.stores_chd_label, "pci.example.com/chd");
+        assert_eq!(seg.security_level_label, "pci.example.com/level");
+    }
+
+    #[test]
+    fn defaults_apply_without_settings() {
+        let config = load_config("kubepci.yaml", "scopes: {}\n").expect("valid");
+        assert_eq!(
+            config.settings.exempt_namespaces,
+            ["kube-system", "kube-public", "kube-node-lease"]
+        );
+        assert_eq!(config.settings.vulnerabilities.sla_days, 30);
+    }
+
+    #[test]
+    fn unknown_nested_keys_are_errors_with_a_line() {
+        let err = load_config(
+            "kubepci.yaml",
+            "images:\n  allowedRegistries: [a/]\n  allowedRegistry: [b/]\n",
+        )
+        .expect_err("unknown nested key");
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.message.contains("allowedRegistry"), "{err}");
+        let err = load_config(
+            "kubepci.yaml",
+            "platform:\n  runtimeDetectors: [falco]\n  clusterInput: sometimes\n",
+        )
+        .expect_err("bad enum value");
+        assert_eq!(err.line, 3, "{err}");
+        let err = load_config(
+            "kubepci.yaml",
+            "platform:\n  kubernetesEndOfSupport:\n    \"1.29\": 2026-02-30\n",
+        )
+        .expect_err("bad date");
+        assert_eq!(err.line, 3, "{err}");
+        let err = load_config("kubepci.yaml", "labels:\n  scopes: x\n").expect_err("bad label key");
+        assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn documented_example_is_valid() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/configuration.md");
+        let example = doc
+            .split("## Example")
+            .nth(1)
+            .and_then(|rest| rest.split("```yaml\n").nth(1))
+            .and_then(|block| block.split("```").next())
+            .expect("a yaml block under ## Example");
+        let config = load_config("docs/configuration.md", example).expect("the example is valid");
+        assert_eq!(config.settings.labels.scope, "pci.example.com/scope");
+        assert_eq!(config.settings.images.allowed_registries.len(), 3);
+        assert_eq!(config.disabled, ["KP5004"]);
+    }
+
+    #[test]
+    fn committed_schema_is_fresh() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kubepci.schema.json");
+        let expected = config_schema();
+        if std::env::var("KUBEPCI_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &expected).expect("write docs/kubepci.schema.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "docs/kubepci.schema.json is stale; regenerate with KUBEPCI_BLESS=1 cargo test -p kubepci-engine"
+        );
     }
 
     #[test]

@@ -172,11 +172,12 @@ pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
 
 fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
     let (objects, errors, stats) = merge(loaded);
-    let inventory = Inventory::new(objects, &options.config.scopes);
-    // Rules never read the clock: date-dependent checks use the scan's date.
-    let mut settings = options.config.settings.clone();
-    settings.as_of.get_or_insert(options.as_of);
-    let settings = &settings;
+    let inventory = Inventory::with_labels(
+        objects,
+        &options.config.scopes,
+        options.config.settings.labels.clone(),
+    );
+    let settings = &settings_for(options);
     // Indexes several cross-resource rules read, built once for all of them.
     let shared = Shared::default();
     let mut findings: Vec<Finding> = options
@@ -215,6 +216,14 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         certificates: certificates(&inventory),
         elapsed: start.elapsed(),
     }
+}
+
+/// The rule settings of a scan: the configured ones, with the scan date the rules measure
+/// ages against (rules never read the clock).
+fn settings_for(options: &ScanOptions) -> kubepci_rules::Settings {
+    let mut settings = options.config.settings.clone();
+    settings.as_of.get_or_insert(options.as_of);
+    settings
 }
 
 /// Objects whose `kubepci.io/waiver` annotation points into the register.

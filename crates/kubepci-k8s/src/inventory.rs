@@ -1,15 +1,50 @@
-//! The whole input as one index: objects by kind and the PCI scope of every namespace.
+//! The whole input as one index: objects by kind, the PCI scope of every namespace, and a
+//! cache of indexes that rules derive from the input (built once per inventory).
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use kubepci_model::Scope;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::Object;
 
-/// Namespace label that declares PCI scope (`cde`, `connected`, `out-of-scope`).
+/// Default namespace label that declares PCI scope (`cde`, `connected`, `out-of-scope`).
 pub const SCOPE_LABEL: &str = "kubepci.io/scope";
-/// Namespace label that declares the network zone (`dmz`, `internal`).
+/// Default namespace label that declares the network zone (`dmz`, `internal`).
 pub const ZONE_LABEL: &str = "kubepci.io/zone";
+/// Default workload label that marks data stores holding cardholder data (`"true"`).
+pub const STORES_CHD_LABEL: &str = "kubepci.io/stores-chd";
+/// Default node and pod label that names a security level.
+pub const SECURITY_LEVEL_LABEL: &str = "kubepci.io/security-level";
+
+/// The label keys of the scope model. Every key is configurable (`labels:` in `kubepci.yaml`);
+/// the defaults are the `kubepci.io/` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelKeys {
+    /// Namespace label declaring PCI scope: `cde`, `connected` or `out-of-scope`.
+    pub scope: String,
+    /// Namespace label declaring the network zone: `dmz` or `internal`.
+    pub zone: String,
+    /// Workload (pod template) label marking data stores that hold cardholder data (`"true"`).
+    pub stores_chd: String,
+    /// Node and pod label naming a security level (nodes are tainted with the same key).
+    pub security_level: String,
+}
+
+impl Default for LabelKeys {
+    fn default() -> Self {
+        Self {
+            scope: SCOPE_LABEL.to_owned(),
+            zone: ZONE_LABEL.to_owned(),
+            stores_chd: STORES_CHD_LABEL.to_owned(),
+            security_level: SECURITY_LEVEL_LABEL.to_owned(),
+        }
+    }
+}
 
 /// Where a namespace's scope came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -45,18 +80,45 @@ pub struct Inventory {
     objects: Vec<Object>,
     by_kind: HashMap<String, Vec<usize>>,
     namespaces: BTreeMap<String, NamespaceInfo>,
+    labels: LabelKeys,
+    derived: DerivedCache,
+}
+
+/// Indexes derived from the inventory by rules (RBAC graph, selectors…), one per type.
+#[derive(Default)]
+struct DerivedCache(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl std::fmt::Debug for DerivedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.0.lock().map_or(0, |m| m.len());
+        f.debug_struct("DerivedCache")
+            .field("entries", &len)
+            .finish()
+    }
 }
 
 impl Inventory {
-    /// Indexes `objects`. `overrides` (from configuration) win over namespace labels.
+    /// Indexes `objects` with the default label keys. `overrides` (from configuration) win
+    /// over namespace labels.
     #[must_use]
     pub fn new(objects: Vec<Object>, overrides: &BTreeMap<String, Scope>) -> Self {
+        Self::with_labels(objects, overrides, LabelKeys::default())
+    }
+
+    /// Indexes `objects`, reading scope and zone from the namespace labels `labels` names.
+    /// `overrides` (from configuration) win over namespace labels.
+    #[must_use]
+    pub fn with_labels(
+        objects: Vec<Object>,
+        overrides: &BTreeMap<String, Scope>,
+        labels: LabelKeys,
+    ) -> Self {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
         let mut namespaces = BTreeMap::new();
         for (i, object) in objects.iter().enumerate() {
             by_kind.entry(object.kind().to_owned()).or_default().push(i);
             if object.kind() == "Namespace" && object.api_version() == "v1" {
-                let label = object.label(SCOPE_LABEL).and_then(Scope::from_label);
+                let label = object.label(&labels.scope).and_then(Scope::from_label);
                 namespaces.insert(
                     object.name().to_owned(),
                     NamespaceInfo {
@@ -67,7 +129,7 @@ impl Inventory {
                         } else {
                             ScopeSource::Default
                         },
-                        zone: object.label(ZONE_LABEL).map(str::to_owned),
+                        zone: object.label(&labels.zone).map(str::to_owned),
                         declared: true,
                     },
                 );
@@ -103,7 +165,46 @@ impl Inventory {
             objects,
             by_kind,
             namespaces,
+            labels,
+            derived: DerivedCache::default(),
         }
+    }
+
+    /// The label keys the scope model reads.
+    #[must_use]
+    pub fn labels(&self) -> &LabelKeys {
+        &self.labels
+    }
+
+    /// An index derived from this inventory, built by `build` on first use and shared by every
+    /// later caller (rules run in parallel; each index is built once per inventory, keyed by
+    /// its type). `build` must be a pure function of the inventory: when two threads race,
+    /// both build and the first result is kept.
+    pub fn derived<T: Any + Send + Sync>(&self, build: impl FnOnce(&Inventory) -> T) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let cached = self
+            .derived
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(index) = cached.and_then(|a| a.downcast::<T>().ok()) {
+            return index;
+        }
+        // Build outside the lock: `build` may itself ask for other derived indexes.
+        let built: Arc<dyn Any + Send + Sync> = Arc::new(build(self));
+        let stored = self
+            .derived
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_insert(built)
+            .clone();
+        stored
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("derived cache entries are keyed by their TypeId"))
     }
 
     /// All objects in input order.
@@ -185,6 +286,38 @@ mod tests {
         let node = inv.of_kind("Node").next().expect("node");
         assert_eq!(inv.scope_of(node), Scope::Cluster);
         let pay = inv.of_kind("Namespace").next().expect("namespace");
-        assert_eq!(inv.scope_of(pay), Scope::Cde);
+        assert_eq!(
+            inv.scope_of(pay),
+            Scope::Cde,
+            "a Namespace is in its own scope"
+        );
+    }
+
+    #[test]
+    fn label_keys_are_configurable() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: pay, labels: {pci/scope: cde, kubepci.io/scope: out-of-scope}}\n";
+        let objects = load("t.yaml", text.as_bytes(), &KindFilter::All, None).objects;
+        let labels = LabelKeys {
+            scope: "pci/scope".to_owned(),
+            ..LabelKeys::default()
+        };
+        let inv = Inventory::with_labels(objects, &BTreeMap::new(), labels);
+        assert_eq!(inv.scope_of_namespace("pay"), Scope::Cde);
+        assert_eq!(inv.labels().scope, "pci/scope");
+    }
+
+    #[test]
+    fn derived_indexes_are_built_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let inv = Inventory::default();
+        let builds = AtomicUsize::new(0);
+        let count = |_: &Inventory| {
+            builds.fetch_add(1, Ordering::SeqCst);
+            42_u32
+        };
+        assert_eq!(*inv.derived(count), 42);
+        assert_eq!(*inv.derived(count), 42);
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert_eq!(*inv.derived(|_| "other type"), "other type");
     }
 }

@@ -23,7 +23,10 @@ mod workload;
 mod yaml;
 
 pub use error::{InputError, InputErrorKind};
-pub use inventory::{Inventory, NamespaceInfo, SCOPE_LABEL, ScopeSource, ZONE_LABEL};
+pub use inventory::{
+    Inventory, LabelKeys, NamespaceInfo, SCOPE_LABEL, SECURITY_LEVEL_LABEL, STORES_CHD_LABEL,
+    ScopeSource, ZONE_LABEL,
+};
 pub use load::{KindFilter, LoadStats, Loaded, load};
 pub use object::{Object, is_cluster_scoped};
 pub use workload::{Container, ContainerKind, POD_TEMPLATE_KINDS, PodTemplate, SecurityContext};

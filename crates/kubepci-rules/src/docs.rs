@@ -13,6 +13,9 @@ pub struct RuleDocs {
     pub fail_example: Option<String>,
     /// The YAML block under `## Use instead`: a manifest the rule accepts.
     pub pass_example: Option<String>,
+    /// The YAML block under `## Configuration`, if present: the `kubepci.yaml` settings both
+    /// examples are checked with.
+    pub config_example: Option<String>,
     /// `## References`, if present.
     pub references: String,
     /// The whole documentation as markdown.
@@ -37,6 +40,7 @@ impl RuleDocs {
                 "How to fix" => docs.fix = text,
                 "Example" => docs.fail_example = yaml_block(body).map(str::to_owned),
                 "Use instead" => docs.pass_example = yaml_block(body).map(str::to_owned),
+                "Configuration" => docs.config_example = yaml_block(body).map(str::to_owned),
                 "References" => docs.references = text,
                 _ => {}
             }

@@ -3,12 +3,15 @@
 use kubepci_k8s::{Inventory, PodTemplate};
 use kubepci_model::Finding;
 
+use crate::rules::access::*;
 use crate::rules::card_data::*;
 use crate::rules::credentials::*;
-// segmentation
+use crate::rules::detection::*;
 use crate::rules::isolation::*;
 use crate::rules::network::*;
+use crate::rules::platform::*;
 use crate::rules::pod_security::*;
+use crate::rules::supply_chain::*;
 use crate::rules::transport::*;
 use crate::rules::workload::*;
 use crate::{Context, Rule, Settings, Shared, Target};
@@ -39,6 +42,13 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    // Remaining workload and configuration rows (KP1201–KP1299).
+    &SystemNamespaceWorkload,
+    &ResourcesMissing,
+    &NamespaceWithoutQuota,
+    &RemovedApiVersion,
+    &EphemeralContainerInCde,
+    &ChangeControlMetadata,
     // segmentation (KP2001–KP2106)
     &DefaultDenyIngress,
     &DefaultDenyEgress,
@@ -100,6 +110,55 @@ pub static RULES: &[&dyn Rule] = &[
     &GatewayHttpListenerCde,
     &IstioMtlsNotStrict,
     &IstioCdeWithoutStrictMtls,
+    // Images and vulnerabilities (KP5001–KP5099).
+    &ImageLatestTag,
+    &ImageWithoutDigest,
+    &ImageRegistryNotAllowed,
+    &ImagePullPolicy,
+    &ImageSignatureRequired,
+    &VulnerabilityFixOverdue,
+    &VulnerabilityReportMissing,
+    &VulnerabilityReportStale,
+    // Malware, intrusion and change detection (KP5101–KP5199).
+    &RuntimeDetectorMissing,
+    &DetectorAlertsNotForwarded,
+    &IntegrityMonitorMissing,
+    &NetworkMonitorMissing,
+    &VulnerabilityScannerMissing,
+    &DetectorTamperable,
+    // RBAC and identity (KP6001–KP6999).
+    &ClusterAdminBinding,
+    &RbacWildcard,
+    &ClusterWideSecretRead,
+    &RbacEscalationVerbs,
+    &RbacPodExec,
+    &RbacCreateWorkloads,
+    &RbacNodeProxy,
+    &RbacWebhookWrite,
+    &RbacCsrApprovalToken,
+    &RbacDeleteEvidence,
+    &SystemGroupBinding,
+    &ServiceAccountAdminRole,
+    &BindingToMissingSubject,
+    &CdeSecretForeignReader,
+    &BootstrapTokenExpiry,
+    &GenericGroupBinding,
+    // Platform controls (KP7001–KP7999).
+    &PsaEnforceMissing,
+    &PsaEnforceBaseline,
+    &AdmissionWebhookMissing,
+    &AdmissionWebhookFailOpen,
+    &AdmissionWebhookExcludesNamespace,
+    &AdmissionWebhookNotHa,
+    &LogForwarderMissing,
+    &SecurityAgentCoverage,
+    &CertManagerMissing,
+    &DashboardSkipLogin,
+    &DashboardSessionTimeout,
+    &HelmTiller,
+    &NamespaceWithoutAdmissionControl,
+    &CdeIngressWithoutWaf,
+    &KubernetesVersionUnsupported,
 ];
 
 /// Looks a rule up by ID (`KP1001`) or name (`privileged-container`).
@@ -149,6 +208,13 @@ fn run<'a>(
         Target::PodTemplates => {
             for kind in kubepci_k8s::POD_TEMPLATE_KINDS {
                 for object in inventory.of_kind(kind) {
+                    // Pod-template rules skip the platform's system namespaces.
+                    if object
+                        .namespace()
+                        .is_some_and(|ns| settings.is_exempt_namespace(ns))
+                    {
+                        continue;
+                    }
                     if let Some(pod) = PodTemplate::of(object) {
                         let mut cx =
                             Context::new(inventory, settings, meta, Some(object), findings)

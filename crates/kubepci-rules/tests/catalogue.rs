@@ -8,15 +8,37 @@ use kubepci_k8s::{Inventory, KindFilter, load};
 use kubepci_model::Finding;
 use kubepci_rules::{RULES, Rule, Settings, pci, run_rule};
 
-fn run_on(rule: &dyn Rule, name: &str, text: &str) -> Vec<Finding> {
+fn run_with(rule: &dyn Rule, name: &str, text: &str, settings: &Settings) -> Vec<Finding> {
     let loaded = load(name, text.as_bytes(), &KindFilter::All, None);
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
-    let inventory = Inventory::new(loaded.objects, &BTreeMap::new());
+    let inventory =
+        Inventory::with_labels(loaded.objects, &BTreeMap::new(), settings.labels.clone());
     let mut findings = Vec::new();
-    // A fixed scan date: rules never read the clock.
-    let settings = Settings::default().with_as_of(time::macros::date!(2026 - 06 - 01));
-    run_rule(rule, &inventory, &settings, &mut findings);
+    run_rule(rule, &inventory, settings, &mut findings);
     findings
+}
+
+/// The scan date every fixture and example is checked on: rules never read the clock.
+const AS_OF: time::Date = time::macros::date!(2026 - 06 - 01);
+
+/// Settings from a `kubepci.yaml` fragment (the rule-settings keys only), on [`AS_OF`].
+fn parse_settings(origin: &str, text: &str) -> Settings {
+    let settings: Settings =
+        serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{origin}: invalid settings: {e}"));
+    settings.with_as_of(AS_OF)
+}
+
+fn default_settings() -> Settings {
+    Settings::default().with_as_of(AS_OF)
+}
+
+/// The settings a rule's fixtures run with: `tests/fixtures/<ID>/kubepci.yaml` when present.
+fn fixture_settings(dir: &Path) -> Settings {
+    let path = dir.join("kubepci.yaml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_settings(&path.display().to_string(), &text),
+        Err(_) => default_settings(),
+    }
 }
 
 #[test]
@@ -105,8 +127,14 @@ fn doc_examples_behave_as_stated() {
     for rule in RULES {
         let m = rule.meta();
         let docs = m.parsed_docs();
+        let settings = docs
+            .config_example
+            .as_deref()
+            .map_or_else(default_settings, |t| {
+                parse_settings(&format!("{} `## Configuration`", m.id), t)
+            });
         let fail = docs.fail_example.unwrap_or_default();
-        let found = run_on(*rule, "example.yaml", &fail);
+        let found = run_with(*rule, "example.yaml", &fail, &settings);
         assert!(
             !found.is_empty(),
             "{}: the `## Example` manifest produces no finding",
@@ -114,7 +142,7 @@ fn doc_examples_behave_as_stated() {
         );
         assert!(found.iter().all(|f| f.rule_id == m.id));
         let pass = docs.pass_example.unwrap_or_default();
-        let found = run_on(*rule, "example.yaml", &pass);
+        let found = run_with(*rule, "example.yaml", &pass, &settings);
         assert!(
             found.is_empty(),
             "{}: the `## Use instead` manifest produces {found:#?}",
@@ -159,6 +187,7 @@ fn fixtures_flag_exactly_the_marked_lines() {
     for rule in RULES {
         let id = rule.meta().id;
         let dir = fixtures_root().join(id);
+        let settings = fixture_settings(&dir);
         let fail = fixture_files(&dir.join("fail"));
         let pass = fixture_files(&dir.join("pass"));
         assert!(
@@ -182,7 +211,7 @@ fn fixtures_flag_exactly_the_marked_lines() {
                 !expected.is_empty(),
                 "{name}: fail fixtures mark lines, pass fixtures do not"
             );
-            let mut got: Vec<u32> = run_on(*rule, &name, &text)
+            let mut got: Vec<u32> = run_with(*rule, &name, &text, &settings)
                 .iter()
                 .filter_map(|f| f.location.as_ref().map(|l| l.line))
                 .collect();
@@ -219,6 +248,7 @@ fn fixture_messages_snapshot() {
     // are reviewed like code.
     for rule in RULES {
         let id = rule.meta().id;
+        let settings = fixture_settings(&fixtures_root().join(id));
         let mut out = String::new();
         for path in fixture_files(&fixtures_root().join(id).join("fail")) {
             let text = std::fs::read_to_string(&path).expect("fixture readable");
@@ -226,7 +256,7 @@ fn fixture_messages_snapshot() {
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            for f in run_on(*rule, &file, &text) {
+            for f in run_with(*rule, &file, &text, &settings) {
                 let line = f.location.as_ref().map_or(0, |l| l.line);
                 out.push_str(&format!(
                     "{file}:{line} {} {}: {}\n",

@@ -104,6 +104,54 @@ const KEYS: &[&str] = &[
     "apiVersion",
     "webhooks",
     "failurePolicy",
+    // Images, vulnerabilities, detection, RBAC and platform rules (KP5xxx–KP7xxx, KP12xx).
+    "report",
+    "vulnerabilities",
+    "artifact",
+    "registry",
+    "server",
+    "repository",
+    "tag",
+    "digest",
+    "severity",
+    "fixedVersion",
+    "publishedDate",
+    "updateTimestamp",
+    "status",
+    "nodeInfo",
+    "kubeletVersion",
+    "taints",
+    "effect",
+    "numberReady",
+    "desiredNumberScheduled",
+    "aggregationRule",
+    "clusterRoleSelectors",
+    "verbs",
+    "apiGroups",
+    "resources",
+    "resourceNames",
+    "clientConfig",
+    "service",
+    "operations",
+    "expiration",
+    "replicas",
+    "scaleTargetRef",
+    "minReplicas",
+    "limits",
+    "requests",
+    "default",
+    "defaultRequest",
+    "imagePullPolicy",
+    "validationActions",
+    "matchResources",
+    "policyName",
+    "matchConstraints",
+    "resourceRules",
+    "kubernetes.io/os",
+    "trivy-operator.resource.kind",
+    "trivy-operator.resource.name",
+    "trivy-operator.container.name",
+    "pod-security.kubernetes.io/enforce",
 ];
 
 fn value() -> impl Strategy<Value = Value> {
@@ -162,19 +210,52 @@ const KINDS: &[&str] = &[
     "PeerAuthentication",
     "VulnerabilityReport",
     "StorageClass",
+    "LimitRange",
+    "ResourceQuota",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "FelixConfiguration",
+    "BackendConfig",
+];
+
+/// API versions objects are written in: rules that look at API groups (RBAC, admission,
+/// Trivy reports) need theirs.
+const API_VERSIONS: &[&str] = &[
+    "v1",
+    "apps/v1",
+    "rbac.authorization.k8s.io/v1",
+    "admissionregistration.k8s.io/v1",
+    "admissionregistration.k8s.io/v1beta1",
+    "aquasecurity.github.io/v1alpha1",
+    "extensions/v1beta1",
+    "cert-manager.io/v1",
 ];
 
 fn object() -> impl Strategy<Value = Value> {
-    (proptest::sample::select(KINDS), value(), value(), proptest::option::of("[a-z]{1,6}")).prop_map(|(kind, spec, meta, ns)| {
-        let mut metadata = match meta {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        if let Some(ns) = ns {
-            metadata.insert("namespace".into(), json!(ns));
-        }
-        json!({"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec, "data": spec})
-    })
+    (
+        proptest::sample::select(KINDS),
+        proptest::sample::select(API_VERSIONS),
+        value(),
+        value(),
+        proptest::option::of("[a-z]{1,6}"),
+    )
+        .prop_map(|(kind, api_version, spec, meta, ns)| {
+            let mut metadata = match meta {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            if let Some(ns) = ns {
+                metadata.insert("namespace".into(), json!(ns));
+            }
+            json!({
+                "apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec,
+                "data": spec, "status": spec, "report": spec, "rules": spec, "subjects": spec,
+                "roleRef": spec, "webhooks": spec,
+            })
+        })
 }
 
 proptest! {

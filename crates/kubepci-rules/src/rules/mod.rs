@@ -1,10 +1,15 @@
 //! The rules, one file each, grouped by area.
 
+pub(crate) mod pod_security;
+pub(crate) mod workload;
 // segmentation
 pub(crate) mod isolation;
 pub(crate) mod network;
-pub(crate) mod pod_security;
-pub(crate) mod workload;
+// images, vulnerabilities, detection, RBAC and platform controls
+pub(crate) mod access;
+pub(crate) mod detection;
+pub(crate) mod platform;
+pub(crate) mod supply_chain;
 // credentials, card data and transport
 pub(crate) mod card_data;
 pub(crate) mod credentials;
