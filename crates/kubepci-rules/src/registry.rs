@@ -206,21 +206,22 @@ fn run<'a>(
     let meta = rule.meta();
     match meta.target {
         Target::PodTemplates => {
-            for kind in kubepci_k8s::POD_TEMPLATE_KINDS {
-                for object in inventory.of_kind(kind) {
-                    // Pod-template rules skip the platform's system namespaces.
-                    if object
-                        .namespace()
-                        .is_some_and(|ns| settings.is_exempt_namespace(ns))
-                    {
-                        continue;
-                    }
-                    if let Some(pod) = PodTemplate::of(object) {
-                        let mut cx =
-                            Context::new(inventory, settings, meta, Some(object), findings)
-                                .with_network(network);
-                        rule.check_pod(&pod, &mut cx);
-                    }
+            // Only top-level workloads: a Pod or ReplicaSet whose controller is also in the
+            // input is reported through that controller, never twice.
+            let workloads = crate::support::workloads::Workloads::of(inventory);
+            for &index in &workloads.top {
+                let object = &inventory.objects()[index];
+                // Pod-template rules skip the platform's system namespaces.
+                if object
+                    .namespace()
+                    .is_some_and(|ns| settings.is_exempt_namespace(ns))
+                {
+                    continue;
+                }
+                if let Some(pod) = PodTemplate::of(object) {
+                    let mut cx = Context::new(inventory, settings, meta, Some(object), findings)
+                        .with_network(network);
+                    rule.check_pod(&pod, &mut cx);
                 }
             }
         }
