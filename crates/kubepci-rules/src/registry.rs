@@ -42,6 +42,7 @@ pub static RULES: &[&dyn Rule] = &[
     &WritableRootFilesystem,
     &WorkloadInDefaultNamespace,
     &BarePodInCde,
+    &RootGroup,
     // Remaining workload and configuration rows (KP1201–KP1299).
     &SystemNamespaceWorkload,
     &ResourcesMissing,
