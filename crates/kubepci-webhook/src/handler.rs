@@ -83,6 +83,7 @@ fn review_of<'a>(request: &'a AdmissionRequest, api_version: &'a str) -> Option<
         operation: Operation::parse(&request.operation)?,
         object: request.object.as_ref().map(|o| o.get().as_bytes()),
         old_object: request.old_object.as_ref().map(|o| o.get().as_bytes()),
+        username: &request.user_info.username,
     })
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::Date;
 
 use super::context::ContextSource;
-use super::evaluate::{Admitter, EvaluationError, ObjectUnderReview};
+use super::evaluate::{Admitter, EvaluationError, ObjectUnderReview, Requester};
 use super::settings::{AdmissionSettings, ExistingFindings, Mode};
 
 /// The operation of a request.
@@ -70,6 +70,8 @@ pub struct Review<'a> {
     pub object: Option<&'a [u8]>,
     /// `request.oldObject` as JSON, when present (UPDATE).
     pub old_object: Option<&'a [u8]>,
+    /// `request.userInfo.username`.
+    pub username: &'a str,
 }
 
 /// Why a request was allowed without evaluation.
@@ -304,13 +306,14 @@ impl Admitter {
                 review.kind
             )));
         }
-        let evaluation = self.evaluate(object, context, date);
+        let requester = Requester::of(review.username);
+        let evaluation = self.evaluate(object, context, date, requester);
         let old = match (review.operation, review.old_object) {
             (Operation::Update, Some(json))
                 if settings.existing_findings_on_update == ExistingFindings::Warn =>
             {
                 let old = self.parse(ObjectUnderReview { json, ..typed })?;
-                Some(self.evaluate(old, context, date))
+                Some(self.evaluate(old, context, date, requester))
             }
             _ => None,
         };

@@ -38,6 +38,42 @@ pub struct ObjectUnderReview<'a> {
     pub kind: &'a str,
 }
 
+/// Who sent a request, as far as the decision cares: the Kubernetes controllers that create
+/// pods and ReplicaSets for the workloads they own, or anyone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Requester {
+    /// A person, a CI system, an operator: anyone but the built-in workload controllers.
+    #[default]
+    Other,
+    /// kube-controller-manager's workload controllers (ReplicaSets of a Deployment, Pods of a
+    /// ReplicaSet, StatefulSet, DaemonSet or Job, Jobs of a CronJob).
+    WorkloadController,
+}
+
+/// The identities of kube-controller-manager's workload controllers.
+const WORKLOAD_CONTROLLERS: &[&str] = &[
+    "system:kube-controller-manager",
+    "system:serviceaccount:kube-system:cronjob-controller",
+    "system:serviceaccount:kube-system:daemon-set-controller",
+    "system:serviceaccount:kube-system:deployment-controller",
+    "system:serviceaccount:kube-system:job-controller",
+    "system:serviceaccount:kube-system:replicaset-controller",
+    "system:serviceaccount:kube-system:replication-controller",
+    "system:serviceaccount:kube-system:statefulset-controller",
+];
+
+impl Requester {
+    /// The requester of a request sent by `username`.
+    #[must_use]
+    pub fn of(username: &str) -> Self {
+        if WORKLOAD_CONTROLLERS.contains(&username) {
+            Requester::WorkloadController
+        } else {
+            Requester::Other
+        }
+    }
+}
+
 /// Why an object could not be checked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -221,8 +257,20 @@ impl Admitter {
 
     /// Checks `object` against the admission rules of its kind, with the objects of
     /// `context` that those rules read, on `date` (waivers and certificate ages).
+    ///
+    /// A scan reports a pod template on its top-level owner; so does admission when a
+    /// workload controller creates the object for an owner the context holds (a Deployment's
+    /// ReplicaSet, a ReplicaSet's Pods): the owner was checked when it was admitted, and its
+    /// waivers and warnings hold for what it creates. Anyone else's object is checked itself,
+    /// whatever its `ownerReferences` claim.
     #[must_use]
-    pub fn evaluate(&self, object: Object, context: &impl ContextSource, date: Date) -> Evaluation {
+    pub fn evaluate(
+        &self,
+        object: Object,
+        context: &impl ContextSource,
+        date: Date,
+        requester: Requester,
+    ) -> Evaluation {
         let start = Instant::now();
         let settings = self.settings_on(date);
         let Some(plan) = self.plans.get(object.kind()) else {
@@ -235,7 +283,8 @@ impl Admitter {
                 elapsed: start.elapsed(),
             };
         };
-        let mut objects = context.with_store(|store| pick(store, plan, &object));
+        let (mut objects, controlled) =
+            context.with_store(|store| pick(store, plan, &object, requester));
         let context_objects = objects.len();
         let annotated = waiver_ids(&object);
         let id = object.id.clone();
@@ -250,6 +299,9 @@ impl Admitter {
         let shared = Shared::default();
         let mut findings = Vec::new();
         for rule in &plan.rules {
+            if controlled && rule.meta().target == kubepci_rules::Target::PodTemplates {
+                continue;
+            }
             run_rule_on(*rule, &inventory, &settings, &shared, focus, &mut findings);
         }
         let mut unknown_waivers = Vec::new();
@@ -283,24 +335,38 @@ impl Admitter {
     }
 }
 
-/// The context objects the plan's rules read, in a fixed order: the object's Namespace, then
-/// kind by kind. The object's own earlier version and its controllers are left out: the
-/// request replaces the one, and the other must not hide the object from the rules that
-/// report pod templates on their top-level owner.
-fn pick(store: &ContextStore, plan: &KindPlan, object: &Object) -> Vec<Arc<Object>> {
+/// The context objects the plan's rules read, in a fixed order: every Namespace (they carry
+/// the scopes, as in a scan), then kind by kind; and whether the object is controlled (see
+/// [`Admitter::evaluate`]). The object's own earlier version is left out (the request
+/// replaces it), and so are its owners unless it is controlled: they must not hide it from
+/// the rules that report pod templates on their top-level owner.
+fn pick(
+    store: &ContextStore,
+    plan: &KindPlan,
+    object: &Object,
+    requester: Requester,
+) -> (Vec<Arc<Object>>, bool) {
     let namespace = object.namespace();
     let owners: Vec<(&str, &str)> = owners(object);
-    let is_self_or_owner = |o: &Object| {
+    let controlled = requester == Requester::WorkloadController
+        && controller(object).is_some_and(|(kind, name, uid)| {
+            kubepci_k8s::POD_TEMPLATE_KINDS.contains(&kind)
+                && store.get(kind, namespace, name).is_some_and(|owner| {
+                    uid.is_none_or(|uid| {
+                        owner
+                            .metadata()
+                            .and_then(|m| m.get("uid"))
+                            .and_then(kubepci_model::Node::as_str)
+                            .is_none_or(|u| u == uid)
+                    })
+                })
+        });
+    let leave_out = |o: &Object| {
         (o.kind() == object.kind() && o.namespace() == namespace && o.name() == object.name())
-            || (o.namespace() == namespace && owners.contains(&(o.kind(), o.name())))
+            || (!controlled && o.namespace() == namespace && owners.contains(&(o.kind(), o.name())))
     };
-    let mut picked: Vec<Arc<Object>> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    if let Some(ns) = namespace
-        && let Some(ns_object) = store.get("Namespace", None, ns)
-    {
-        picked.push(ns_object.clone());
-    }
+    let mut picked: Vec<Arc<Object>> = store.of_kind("Namespace").cloned().collect();
+    let mut seen: HashSet<&str> = HashSet::from(["Namespace"]);
     let cluster_wide = object.is_cluster_scoped();
     for kind in plan.cluster_kinds.iter().chain(&plan.namespace_kinds) {
         if !seen.insert(kind) {
@@ -312,15 +378,41 @@ fn pick(store: &ContextStore, plan: &KindPlan, object: &Object) -> Vec<Arc<Objec
             _ => Box::new(store.of_kind(kind)),
         };
         for candidate in candidates {
-            if *kind == "Namespace" && Some(candidate.name()) == namespace {
-                continue;
-            }
-            if !is_self_or_owner(candidate) {
+            if !leave_out(candidate) {
                 picked.push(candidate.clone());
             }
         }
     }
-    picked
+    if controlled {
+        // The owner must be there for the rules to see the object as owned, even when no
+        // rule of the plan reads its kind.
+        if let Some((kind, name, _)) = controller(object)
+            && !plan.cluster_kinds.contains(&kind)
+            && !plan.namespace_kinds.contains(&kind)
+            && let Some(owner) = store.get(kind, namespace, name)
+        {
+            picked.push(owner.clone());
+        }
+    }
+    (picked, controlled)
+}
+
+/// The controller of an object (`ownerReferences` entry with `controller: true`): kind, name
+/// and uid.
+fn controller(object: &Object) -> Option<(&str, &str, Option<&str>)> {
+    object
+        .metadata()?
+        .get("ownerReferences")?
+        .items()
+        .iter()
+        .find(|r| r.get("controller").and_then(kubepci_model::Node::as_bool) == Some(true))
+        .and_then(|r| {
+            Some((
+                r.get("kind")?.as_str()?,
+                r.get("name")?.as_str()?,
+                r.get("uid").and_then(kubepci_model::Node::as_str),
+            ))
+        })
 }
 
 /// The object's JSON with the request's `apiVersion` and `kind` added where it has none, or

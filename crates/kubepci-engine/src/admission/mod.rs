@@ -19,7 +19,9 @@ mod settings;
 
 pub use context::{ContextSource, ContextStore};
 pub use decision::{Action, Decision, Operation, Outcome, Review, Skipped};
-pub use evaluate::{Admitter, Evaluation, EvaluationError, ObjectUnderReview, with_type_meta};
+pub use evaluate::{
+    Admitter, Evaluation, EvaluationError, ObjectUnderReview, Requester, with_type_meta,
+};
 pub use settings::{
     AdmissionSettings, ExistingFindings, FailurePolicy, Mode, RawAdmission, ScopeModes,
 };
