@@ -73,9 +73,12 @@ async fn serve(State(replay): State<Arc<Mutex<Replay>>>, request: Request) -> Re
     }
 }
 
+/// Kind, namespace, name.
+type Key = (String, Option<String>, String);
+
 #[derive(Default)]
 struct Recorder {
-    objects: Mutex<BTreeMap<(String, Option<String>, String), Object>>,
+    objects: Mutex<BTreeMap<Key, Object>>,
     relists: Mutex<Vec<(String, usize)>>,
     synced: Mutex<bool>,
 }
@@ -110,7 +113,7 @@ impl ContextSink for Recorder {
     }
 }
 
-fn key(o: &Object) -> (String, Option<String>, String) {
+fn key(o: &Object) -> Key {
     (
         o.kind().to_owned(),
         o.namespace().map(str::to_owned),
