@@ -135,6 +135,13 @@ pub const KINDS: &[KindInfo] = &[
         "httproutes",
         true,
     ),
+    kind(
+        "HorizontalPodAutoscaler",
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        true,
+    ),
     kind("Ingress", "networking.k8s.io", "v1", "ingresses", true),
     kind(
         "IngressClass",
@@ -184,6 +191,13 @@ pub const KINDS: &[KindInfo] = &[
         "poddisruptionbudgets",
         true,
     ),
+    kind(
+        "PriorityClass",
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        false,
+    ),
     kind("ReplicaSet", "apps", "v1", "replicasets", true),
     kind(
         "ReplicationController",
@@ -201,6 +215,7 @@ pub const KINDS: &[KindInfo] = &[
         "rolebindings",
         true,
     ),
+    kind("RuntimeClass", "node.k8s.io", "v1", "runtimeclasses", false),
     kind(
         "SealedSecret",
         "bitnami.com",

@@ -161,6 +161,14 @@ impl Admitter {
         self.plans.contains_key(kind)
     }
 
+    /// The kinds some admission rule reads, sorted: what the webhook configuration must send.
+    #[must_use]
+    pub fn admitted_kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.plans.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
     /// The kinds whose objects the context must hold (Namespaces always: they carry scope).
     #[must_use]
     pub fn context_kinds(&self) -> Vec<&'static str> {

@@ -7,7 +7,9 @@ declare_rule! {
     /// (kubepci's own by default) that do not see Pod creation in an in-scope namespace of
     /// the input: no rule matches `CREATE` of `pods`, or the `namespaceSelector` (evaluated
     /// against the Namespace objects' labels, `kubernetes.io/metadata.name` included) leaves
-    /// the namespace out. Exempt namespaces may be left out. When several webhooks of the
+    /// the namespace out. Exempt namespaces may be left out, and so may the namespace of the
+    /// webhook's own Service (a fail-closed webhook that admitted its own pods could never
+    /// recover from being down). When several webhooks of the
     /// same configuration cover different namespaces, a namespace covered by any of them
     /// passes.
     ///
@@ -107,8 +109,13 @@ impl Rule for AdmissionWebhookExcludesNamespace {
                 );
                 continue;
             }
+            let own: Vec<&str> = webhooks
+                .iter()
+                .filter_map(|w| w.service().map(|(ns, _)| ns))
+                .collect();
             let missed: Vec<&str> = namespaces
                 .iter()
+                .filter(|ns| !own.contains(&ns.name()))
                 .filter(|ns| !pod_webhooks.iter().any(|w| w.selects_namespace(ns)))
                 .map(|ns| ns.name())
                 .collect();

@@ -6,7 +6,11 @@ declare_rule! {
     /// Flags webhooks of the admission controllers in `platform.admissionWebhooks` (kubepci's
     /// own by default; add Gatekeeper, Kyverno…) whose failures let requests through:
     /// `failurePolicy: Ignore`, or no `failurePolicy` in the old
-    /// `admissionregistration.k8s.io/v1beta1` API, where `Ignore` was the default.
+    /// `admissionregistration.k8s.io/v1beta1` API, where `Ignore` was the default. A
+    /// fail-open webhook that only sees out-of-scope namespaces is not flagged: its
+    /// `namespaceSelector` requires the scope label (`kubepci.io/scope`) to be `out-of-scope`
+    /// and every rule is `scope: Namespaced` (cluster-scoped objects ignore namespace
+    /// selectors).
     ///
     /// ## Why is this bad?
     /// A fail-open webhook is switched off by anything that makes it unreachable: a crash
@@ -70,8 +74,9 @@ impl Rule for AdmissionWebhookFailOpen {
         {
             return;
         }
+        let scope_label = cx.settings.labels.scope.as_str();
         for webhook in Webhook::all(object) {
-            if webhook.fails_closed() {
+            if webhook.fails_closed() || only_out_of_scope(&webhook, scope_label) {
                 continue;
             }
             let how = if webhook.node.get("failurePolicy").is_some() {
@@ -88,4 +93,42 @@ impl Rule for AdmissionWebhookFailOpen {
             );
         }
     }
+}
+
+/// Whether the webhook can only see namespaced objects of out-of-scope namespaces.
+fn only_out_of_scope(webhook: &Webhook<'_>, scope_label: &str) -> bool {
+    let Some(selector) = webhook.node.get("namespaceSelector") else {
+        return false;
+    };
+    let by_label = selector
+        .path(&["matchLabels", scope_label])
+        .and_then(Node::as_str)
+        == Some("out-of-scope");
+    let by_expression = selector
+        .get("matchExpressions")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .any(|e| {
+            let values: Vec<&str> = e
+                .get("values")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+                .collect();
+            e.get("key").and_then(Node::as_str) == Some(scope_label)
+                && e.get("operator").and_then(Node::as_str) == Some("In")
+                && values == ["out-of-scope"]
+        });
+    let rules = webhook
+        .node
+        .get("rules")
+        .map(Node::items)
+        .unwrap_or_default();
+    let namespaced_only = !rules.is_empty()
+        && rules
+            .iter()
+            .all(|r| r.get("scope").and_then(Node::as_str) == Some("Namespaced"));
+    (by_label || by_expression) && namespaced_only
 }
