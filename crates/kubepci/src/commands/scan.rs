@@ -144,7 +144,7 @@ pub(crate) fn load_configuration(
     Ok(config)
 }
 
-fn load_register(path: Option<&PathBuf>) -> anyhow::Result<Option<WaiverRegister>> {
+pub(crate) fn load_register(path: Option<&PathBuf>) -> anyhow::Result<Option<WaiverRegister>> {
     path.map(|path| {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading waiver register {}", path.display()))?;
