@@ -31,4 +31,7 @@ pub(crate) enum Command {
     Keys(commands::keys::KeysArgs),
     /// The auditor's report: every PCI DSS requirement with its status and evidence
     Report(commands::report::ReportArgs),
+    /// Write a compliant baseline: CDE namespace, default-deny policies, audit and encryption
+    /// configuration
+    Init(commands::init::InitArgs),
 }

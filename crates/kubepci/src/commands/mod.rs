@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
 pub(crate) mod audit;
+pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod report;
 pub(crate) mod rules;
@@ -36,5 +37,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Report(args) => report::run(args),
+        Command::Init(args) => init::run(args),
     }
 }
