@@ -112,12 +112,13 @@ struct MakeArgs {
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
 
-    /// Audit store to anchor the report to: its latest checkpoint and whether it verifies
-    #[arg(long, value_name = "DIR", requires = "audit_key")]
+    /// Audit store: with --audit-key the report is anchored to its latest checkpoint (and says
+    /// whether the store verifies); with --record the report's summary is appended to it
+    #[arg(long, value_name = "DIR")]
     audit_data: Option<PathBuf>,
 
     /// Public key of the audit log (from `kubepci keys generate`)
-    #[arg(long, value_name = "PUB")]
+    #[arg(long, value_name = "PUB", requires = "audit_data")]
     audit_key: Option<PathBuf>,
 
     /// Sign the report with this private key (Ed25519, `kubepci keys generate`)
@@ -252,7 +253,13 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let audit_log = match (&a.audit_data, &a.audit_key) {
-        (Some(dir), Some(key)) => Some(evidence::audit_log(dir, &load_verifier(key)?)?),
+        (Some(dir), Some(key)) => Some(
+            evidence::audit_log(dir, &load_verifier(key)?)
+                .with_context(|| format!("anchoring the report to {}", dir.display()))?,
+        ),
+        (Some(_), None) if !a.record => {
+            bail!("--audit-data needs --audit-key (to anchor the report) or --record")
+        }
         _ => None,
     };
     let signer = a.sign.as_deref().map(load_signer).transpose()?;
