@@ -9,10 +9,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use kubepci_checkpoint::{NoteSigner, NoteVerifier};
 use kubepci_compliance::evidence;
 use kubepci_compliance::{Evidence, ScanSource};
-use kubepci_engine::{RuleSelection, ScanOptions};
-use kubepci_model::Scope;
 
-use super::scan::{load_configuration, load_register, parse_scope, today_utc};
+use super::engine_args::{EngineArgs, today_utc};
 use super::{EXIT_FINDINGS, EXIT_OK, write_stdout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,33 +77,16 @@ struct MakeArgs {
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
 
-    /// Waiver register (YAML)
-    #[arg(short, long, value_name = "FILE")]
-    waivers: Option<PathBuf>,
-
     /// Attestation register for manual and supported requirements (YAML, docs/report.md)
     #[arg(short, long, value_name = "FILE")]
     attestations: Option<PathBuf>,
 
-    /// Configuration file (default: ./kubepci.yaml when it exists)
-    #[arg(short, long, value_name = "FILE")]
-    config: Option<PathBuf>,
-
-    /// PCI scope of a namespace, overriding its label and the configuration (repeatable)
-    #[arg(long = "scope", value_name = "NS=SCOPE", value_parser = parse_scope)]
-    scopes: Vec<(String, Scope)>,
+    #[command(flatten)]
+    engine: EngineArgs,
 
     /// Namespace assumed for namespaced objects that name none
     #[arg(short = 'n', long, value_name = "NS")]
     namespace: Option<String>,
-
-    /// Run only these rules (IDs, names or groups); requirements of rules not run are not tested
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    rules: Vec<String>,
-
-    /// Skip these rules (IDs, names or groups)
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    skip: Vec<String>,
 
     /// Evaluate waivers, certificates and attestations as of this date (YYYY-MM-DD; default
     /// today, UTC; with --scan-result, the scan's date)
@@ -193,8 +174,6 @@ fn load_signer(path: &Path) -> anyhow::Result<NoteSigner> {
 
 fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
     let tool_version = env!("CARGO_PKG_VERSION");
-    let config = load_configuration(a.config.as_ref(), &a.scopes)?;
-    let waivers = load_register(a.waivers.as_ref())?;
     let attestations = a
         .attestations
         .as_ref()
@@ -212,6 +191,8 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--as-of `{text}` is not a date YYYY-MM-DD"))?,
         None => today_utc(),
     };
+    let options = a.engine.options(a.namespace.clone(), as_of)?;
+    let waivers = options.waivers.clone();
     let (scan, digests, source, segmentation) = match &a.scan_result {
         Some(path) => {
             let bytes = read(path, "scan result")?;
@@ -230,24 +211,10 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
             (scan, vec![digest], ScanSource::SavedResult, segmentation)
         }
         None => {
-            let rules = RuleSelection {
-                only: a.rules.clone(),
-                skip: a.skip.clone(),
-            }
-            .resolve(&config.disabled)?;
-            if rules.is_empty() {
-                bail!("no rule selected");
-            }
             let paths = kubepci_k8s::source::expand(&a.paths)?;
             let (inputs, digests) = evidence::read_inputs(&paths)?;
-            let segmentation = evidence::segmentation(&inputs, &config, a.namespace.as_deref());
-            let options = ScanOptions {
-                config,
-                rules,
-                waivers: waivers.clone(),
-                default_namespace: a.namespace.clone(),
-                as_of,
-            };
+            let segmentation =
+                evidence::segmentation(&inputs, &options.config, a.namespace.as_deref());
             let scan = evidence::scan(&inputs, &options, tool_version);
             (scan, digests, ScanSource::Manifests, Some(segmentation))
         }
