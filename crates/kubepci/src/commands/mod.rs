@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod engine_args;
 pub(crate) mod init;
 pub(crate) mod keys;
+mod post;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;

@@ -106,7 +106,8 @@ struct MakeArgs {
     #[arg(long, value_name = "KEY")]
     sign: Option<PathBuf>,
 
-    /// Append the report's signed summary to the audit store given by --audit-data
+    /// Append the report's signed summary to the audit log: the store of --audit-data, or the
+    /// server of --audit-url
     #[arg(long, requires = "sign")]
     record: bool,
 
@@ -114,6 +115,23 @@ struct MakeArgs {
     /// appending (otherwise the next checkpoint of `kubepci audit serve` covers it)
     #[arg(long, value_name = "KEY", requires = "record")]
     checkpoint_key: Option<PathBuf>,
+
+    /// With --record: post the summary to a running `kubepci audit serve` instead
+    /// (https://HOST:PORT/v1/report)
+    #[arg(long, value_name = "URL", requires_all = ["record", "audit_ca"], conflicts_with_all = ["checkpoint_key"])]
+    audit_url: Option<String>,
+
+    /// With --audit-url: CA certificate (PEM) that signs the audit server's certificate
+    #[arg(long, value_name = "FILE", requires = "audit_url")]
+    audit_ca: Option<PathBuf>,
+
+    /// With --audit-url: client certificate (PEM), when the server asks for one
+    #[arg(long, value_name = "FILE", requires_all = ["audit_url", "audit_client_key"])]
+    audit_client_cert: Option<PathBuf>,
+
+    /// With --audit-url: the client certificate's private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "audit_client_cert")]
+    audit_client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -287,10 +305,26 @@ fn record(
 ) -> anyhow::Result<()> {
     let summary =
         kubepci_compliance::history::summarise(report, signer).context("summarising the report")?;
+    if let (Some(url), Some(ca)) = (&a.audit_url, &a.audit_ca) {
+        let answer = super::post::post_json(
+            url,
+            kubepci_compliance::history::to_bytes(&summary),
+            ca,
+            a.audit_client_cert
+                .as_deref()
+                .zip(a.audit_client_key.as_deref()),
+        )?;
+        eprintln!(
+            "recorded {} at {url}: {}",
+            summary.report_digest,
+            answer.trim()
+        );
+        return Ok(());
+    }
     let dir = a
         .audit_data
         .as_ref()
-        .context("--record needs --audit-data DIR")?;
+        .context("--record needs --audit-data DIR or --audit-url URL")?;
     let log_key = a.checkpoint_key.as_deref().map(load_signer).transpose()?;
     let recorded = kubepci_compliance::history::record_local(
         dir,
