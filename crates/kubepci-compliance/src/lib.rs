@@ -32,3 +32,18 @@ pub use assess::{Evidence, ScanSource, assess};
 pub use attestation::{AttestationError, AttestationRegister, Entity, parse_attestations};
 pub use date::{format_date, format_time};
 pub use model::{Report, Status, schema};
+
+/// Feeds arbitrary bytes to every parser of untrusted input in this crate (the attestation
+/// register, a saved scan result, a saved segmentation report, a report to verify, a recorded
+/// summary); the body of the `report_inputs` fuzz target and of a property test. It must never
+/// panic.
+pub fn fuzz_parse(data: &[u8]) {
+    let key = kubepci_checkpoint::NoteSigner::from_seed("fuzz.example.com", [0x42; 32]).verifier();
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse_attestations("fuzz.yaml", text);
+    }
+    let _ = evidence::parse_scan_result("fuzz.json", data);
+    let _ = evidence::parse_segmentation(data);
+    let _ = sign::verify(data, &key);
+    let _ = serde_json::from_slice::<history::ReportSummary>(data);
+}
