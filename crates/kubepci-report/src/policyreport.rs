@@ -42,10 +42,14 @@ fn crd_severity(s: Severity) -> &'static str {
     }
 }
 
-fn result(f: &Finding) -> Value {
-    let (name, pci) = kubepci_rules::find(f.rule_id).map_or_else(
+/// The rules that ran, by ID: a finding's name and PCI references come from the metadata of
+/// the rule that made it (so rules loaded at run time are reported like built-in ones).
+type RuleIndex<'a> = BTreeMap<&'a str, &'a kubepci_rules::RuleMeta>;
+
+fn result(f: &Finding, rules: &RuleIndex<'_>) -> Value {
+    let (name, pci) = rules.get(f.rule_id).map_or_else(
         || (f.rule_id.to_owned(), Vec::new()),
-        |r| (r.meta().name.to_owned(), r.meta().pci.to_vec()),
+        |m| (m.name.to_owned(), m.pci.to_vec()),
     );
     let mut properties = BTreeMap::new();
     properties.insert("pci", pci.join(","));
@@ -85,22 +89,28 @@ fn result(f: &Finding) -> Value {
     })
 }
 
+/// What every report of one run shares.
+struct Run<'a> {
+    rules: RuleIndex<'a>,
+    options: &'a RenderOptions,
+    as_of: String,
+}
+
 fn report(
+    run: &Run<'_>,
     kind: &str,
     namespace: Option<&str>,
     findings: &[&Finding],
-    rules_run: usize,
     errors: usize,
-    options: &RenderOptions,
-    as_of: &str,
 ) -> Value {
+    let (options, as_of, rules_run) = (run.options, run.as_of.as_str(), run.rules.len());
     let failing_rules: BTreeSet<&str> = findings.iter().map(|f| f.rule_id).collect();
     let fail = findings.iter().filter(|f| f.waiver.is_none()).count();
     let skip = findings.len() - fail;
     let results: Vec<Value> = findings
         .iter()
         .take(MAX_RESULTS)
-        .map(|f| result(f))
+        .map(|f| result(f, &run.rules))
         .collect();
     let mut metadata = json!({
         "name": "kubepci",
@@ -153,29 +163,21 @@ pub fn document(report_in: &ScanReport, options: &RenderOptions) -> Value {
             None => cluster.push(f),
         }
     }
-    let rules = report_in.rules.len();
+    let run = Run {
+        rules: report_in.rules.iter().map(|m| (m.id, *m)).collect(),
+        options,
+        as_of,
+    };
     let mut items: Vec<Value> = by_namespace
         .iter()
-        .map(|(ns, findings)| {
-            report(
-                "PolicyReport",
-                Some(ns),
-                findings,
-                rules,
-                0,
-                options,
-                &as_of,
-            )
-        })
+        .map(|(ns, findings)| report(&run, "PolicyReport", Some(ns), findings, 0))
         .collect();
     items.push(report(
+        &run,
         "ClusterPolicyReport",
         None,
         &cluster,
-        rules,
         report_in.errors.len(),
-        options,
-        &as_of,
     ));
     json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
