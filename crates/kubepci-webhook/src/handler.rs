@@ -178,6 +178,15 @@ async fn evaluate(
     let result = tokio::time::timeout_at(deadline, work).await;
     state.metrics.in_flight.dec();
     match result {
+        // The timer is coarse: a decision that lands after the deadline is treated as missed
+        // (the apiserver would have given up on it).
+        Ok(Ok(_)) if start.elapsed() > state.deadline => (
+            Decision::failed(
+                settings,
+                "the evaluation did not finish before the deadline",
+            ),
+            true,
+        ),
         Ok(Ok(decision)) => {
             let errored = decision.error.is_some();
             (decision, errored)
@@ -275,13 +284,12 @@ fn log_decision(
     elapsed: Duration,
 ) {
     let ids = |action: Action| -> String {
-        let mut ids: Vec<&str> = decision
-            .outcomes
-            .iter()
-            .filter(|o| o.action == action)
-            .map(|o| o.finding.rule_id)
-            .collect();
-        ids.dedup();
+        let mut ids: Vec<&str> = Vec::new();
+        for o in decision.outcomes.iter().filter(|o| o.action == action) {
+            if !ids.contains(&o.finding.rule_id) {
+                ids.push(o.finding.rule_id);
+            }
+        }
         ids.join(",")
     };
     let waivers: Vec<&str> = decision
@@ -294,7 +302,7 @@ fn log_decision(
         uid = %mask(&request.uid),
         kind = %request.kind.kind,
         namespace = %mask(&request.namespace),
-        name = %mask(&request.name),
+        name = %mask(decision.object.as_ref().map_or(&request.name, |o| &o.name)),
         operation = %request.operation,
         user = %mask(&request.user_info.username),
         dry_run = request.dry_run.unwrap_or(false),

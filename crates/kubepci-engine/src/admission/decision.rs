@@ -412,7 +412,8 @@ fn denial_message(object: &ObjectRef, scope: Scope, outcomes: &[Outcome]) -> Str
         let _ = write!(text, "; and {} more", denied.len() - shown);
     }
     text.push_str(". Fix the object, or record a waiver (kubepci rules explain ID tells how).");
-    truncate(&text, MESSAGE_LIMIT)
+    // Finding messages are masked already; the object's name may be a card number too.
+    truncate(&kubepci_rules::pan::mask_all(text), MESSAGE_LIMIT)
 }
 
 fn warnings(outcomes: &[Outcome], unknown_waivers: &[String]) -> Vec<String> {
