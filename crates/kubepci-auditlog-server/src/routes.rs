@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use kubepci_auditlog::{
     Appender, DecodeError, DecodedEvent, IncomingBatch, StoreError, decode_audit_events,
-    decode_falco_alerts,
+    decode_falco_alerts, decode_report_summary,
 };
 use serde::Serialize;
 
@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/k8s-audit", post(ingest_audit))
         .route("/v1/falco", post(ingest_falco))
+        .route("/v1/report", post(ingest_report))
         .route("/v1/checkpoint", get(checkpoint))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
@@ -73,6 +74,18 @@ async fn ingest_falco(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     ingest(state, identity, body, "falco", decode_falco_alerts).await
+}
+
+/// A `kubepci report --record` summary (one `kubepci.report-summary/v1` object).
+async fn ingest_report(
+    State(state): State<Arc<AppState>>,
+    identity: Option<Extension<ClientIdentity>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    ingest(state, identity, body, "report", |b| {
+        decode_report_summary(b).map(|e| vec![e])
+    })
+    .await
 }
 
 async fn ingest(

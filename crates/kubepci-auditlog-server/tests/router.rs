@@ -97,6 +97,38 @@ async fn falco_alerts_have_their_own_endpoint() {
 }
 
 #[tokio::test]
+async fn report_summaries_have_their_own_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let summary = r#"{"kind":"kubepci.report-summary/v1","reportDigest":"sha256:1f","generatedAt":"2026-12-01T09:30:00Z","statuses":{}}"#;
+    let (status, body, _) = call(&app.router, "POST", "/v1/report", summary, Some("ci")).await;
+    assert_eq!(
+        (status.as_u16(), body.as_str()),
+        (200, r#"{"accepted":1,"duplicates":0,"treeSize":1}"#)
+    );
+    // The same report recorded twice is stored once.
+    let (_, body, _) = call(&app.router, "POST", "/v1/report", summary, Some("ci")).await;
+    assert_eq!(body, r#"{"accepted":0,"duplicates":1,"treeSize":1}"#);
+    // Anything else is refused.
+    let (status, _, _) = call(
+        &app.router,
+        "POST",
+        "/v1/report",
+        r#"{"kind":"EventList"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    drop(app.router);
+    drop(app.writer.shutdown().expect("writer stops"));
+    let reader = StoreReader::open(dir.path()).expect("reader");
+    assert_eq!(
+        reader.leaf(0).expect("leaf").kind,
+        kubepci_auditlog::EventKind::ReportSummary
+    );
+}
+
+#[tokio::test]
 async fn a_full_disk_answers_503_and_the_retry_succeeds() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fault = DiskFault::after(0);

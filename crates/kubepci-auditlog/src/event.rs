@@ -328,6 +328,50 @@ pub fn decode_falco_alerts(body: &[u8]) -> Result<Vec<DecodedEvent>, DecodeError
     Ok(events)
 }
 
+/// The `kind` of a report summary (`kubepci report --record`).
+pub const REPORT_SUMMARY_KIND: &str = "kubepci.report-summary/v1";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportSummaryHeader<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    report_digest: Cow<'a, str>,
+    #[serde(borrow, default)]
+    generated_at: Option<Cow<'a, str>>,
+}
+
+/// Decodes one report summary (a JSON object of kind [`REPORT_SUMMARY_KIND`]); its
+/// `reportDigest` is its ID (so recording the same report twice stores it once) and its
+/// `generatedAt` its time. The summary's signature is checked by `kubepci report history`,
+/// which holds the report key.
+pub fn decode_report_summary(body: &[u8]) -> Result<DecodedEvent, DecodeError> {
+    let text = std::str::from_utf8(body).map_err(utf8_error)?;
+    let start = text.len() - text.trim_start().len();
+    let range = start..start + text.trim().len();
+    check_object(body, &range, 0)?;
+    let header: ReportSummaryHeader<'_> =
+        serde_json::from_slice(&body[range.clone()]).map_err(json_error)?;
+    if header.kind != REPORT_SUMMARY_KIND {
+        return Err(DecodeError::NotJson(format!(
+            "expected a {REPORT_SUMMARY_KIND} object, not kind `{}`",
+            header.kind
+        )));
+    }
+    if header.report_digest.is_empty() {
+        return Err(DecodeError::MissingAuditId { index: 0 });
+    }
+    Ok(DecodedEvent {
+        kind: EventKind::ReportSummary,
+        audit_id: header.report_digest.into_owned(),
+        stage: Stage::None,
+        event_time_ns: header.generated_at.as_deref().and_then(parse_rfc3339_ns),
+        sha256: Sha256::digest(&body[range.clone()]).into(),
+        range,
+    })
+}
+
 /// Decodes arbitrary bytes both ways; the body of the `audit_eventlist` fuzz target. It must
 /// never panic.
 pub fn fuzz_decode(data: &[u8]) {
@@ -340,6 +384,34 @@ pub fn fuzz_decode(data: &[u8]) {
         }
     }
     let _ = decode_falco_alerts(data);
+    if let Ok(e) = decode_report_summary(data) {
+        assert!(
+            e.range.end <= data.len(),
+            "the summary stays inside the body"
+        );
+    }
+}
+
+#[cfg(test)]
+mod report_summary_tests {
+    use super::*;
+
+    #[test]
+    fn report_summaries_decode_by_digest_and_time() {
+        let body = br#" {"kind":"kubepci.report-summary/v1","reportDigest":"sha256:ab","generatedAt":"2026-12-04T21:40:00Z"}
+"#;
+        let e = decode_report_summary(body).expect("a summary");
+        assert_eq!(e.kind, EventKind::ReportSummary);
+        assert_eq!(e.audit_id, "sha256:ab");
+        assert_eq!(e.event_time_ns, Some(1_796_420_400_000_000_000));
+        assert_eq!(&body[e.range.clone()][..1], b"{");
+        assert!(decode_report_summary(br#"{"kind":"other","reportDigest":"x"}"#).is_err());
+        assert!(
+            decode_report_summary(br#"{"kind":"kubepci.report-summary/v1","reportDigest":""}"#)
+                .is_err()
+        );
+        assert!(decode_report_summary(b"[1]").is_err());
+    }
 }
 
 #[cfg(test)]

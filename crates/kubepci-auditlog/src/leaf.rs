@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 1 | format version, `1` |
-//! | 1 | 1 | kind: `1` Kubernetes audit event, `2` Falco alert |
+//! | 1 | 1 | kind: `1` Kubernetes audit event, `2` Falco alert, `3` kubepci report summary |
 //! | 2 | 1 | stage: `0` none, `1` RequestReceived, `2` ResponseStarted, `3` ResponseComplete, `4` Panic, `255` other |
 //! | 3 | 1 | flags: bit 0 auditID field holds `SHA-256(auditID)`, bit 1 source field holds `SHA-256(source)` (value longer than 64 bytes) |
 //! | 4 | 8 | sequence number (= leaf index) |
@@ -39,6 +39,8 @@ pub enum EventKind {
     K8sAudit,
     /// A Falco (or falcosidekick) alert.
     FalcoAlert,
+    /// The signed summary of a `kubepci report` (`kubepci report --record`).
+    ReportSummary,
 }
 
 impl EventKind {
@@ -46,6 +48,7 @@ impl EventKind {
         match self {
             EventKind::K8sAudit => 1,
             EventKind::FalcoAlert => 2,
+            EventKind::ReportSummary => 3,
         }
     }
 
@@ -53,6 +56,7 @@ impl EventKind {
         match code {
             1 => Some(EventKind::K8sAudit),
             2 => Some(EventKind::FalcoAlert),
+            3 => Some(EventKind::ReportSummary),
             _ => None,
         }
     }
@@ -62,6 +66,7 @@ impl EventKind {
         match self {
             EventKind::K8sAudit => "k8s-audit",
             EventKind::FalcoAlert => "falco",
+            EventKind::ReportSummary => "kubepci-report",
         }
     }
 }

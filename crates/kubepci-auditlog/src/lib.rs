@@ -26,7 +26,10 @@ pub mod verify;
 pub mod writer;
 
 pub use error::{DecodeError, StoreError};
-pub use event::{DecodedEvent, decode_audit_events, decode_falco_alerts};
+pub use event::{
+    DecodedEvent, REPORT_SUMMARY_KIND, decode_audit_events, decode_falco_alerts,
+    decode_report_summary,
+};
 pub use leaf::{EventKind, LeafRecord, Stage};
 pub use query::{QueryFilter, QueryStats, query};
 pub use reader::StoreReader;

@@ -106,6 +106,7 @@ impl EventFields {
                     namespace: field(&["ka.target.namespace", "k8s.ns.name"]),
                 }
             }
+            EventKind::ReportSummary => EventFields::default(),
         }
     }
 }

@@ -139,6 +139,29 @@ pub fn load_inventory(
     }
 }
 
+/// [`load_inventory`] for inputs already in memory.
+#[must_use]
+pub fn load_inventory_inputs(
+    inputs: &[Input],
+    kinds: &[&str],
+    config: &Config,
+    default_namespace: Option<&str>,
+) -> LoadedInventory {
+    let mut wanted: HashSet<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    wanted.insert("Namespace".to_owned());
+    let filter = KindFilter::Only(wanted);
+    let loaded: Vec<Loaded> = inputs
+        .par_iter()
+        .map(|input| load(&input.name, &input.bytes, &filter, default_namespace))
+        .collect();
+    let (objects, errors, stats) = merge(loaded);
+    LoadedInventory {
+        inventory: Inventory::new(objects, &config.scopes),
+        errors,
+        stats,
+    }
+}
+
 fn merge(loaded: Vec<Loaded>) -> (Vec<kubepci_k8s::Object>, Vec<InputError>, LoadStats) {
     let mut stats = LoadStats::default();
     let mut objects = Vec::new();

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use kubepci_engine::{ScanReport, ScopeSource, WaiverNote};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{RenderOptions, Summary};
 
@@ -32,7 +32,7 @@ use crate::{RenderOptions, Summary};
 pub const SCHEMA: &str = "kubepci.scan/v1";
 
 /// A `kubepci scan --format json` document.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "kubepci scan output (kubepci.scan/v1)")]
 pub struct ScanDocument {
@@ -61,7 +61,7 @@ pub struct ScanDocument {
 }
 
 /// Tool identity.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     /// `kubepci`.
     pub name: String,
@@ -70,7 +70,7 @@ pub struct Tool {
 }
 
 /// Counts over the findings.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryDoc {
     /// All findings.
@@ -94,7 +94,7 @@ pub struct SummaryDoc {
 }
 
 /// Counts for one principal requirement.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequirementDoc {
     /// `1` … `12`.
@@ -110,7 +110,7 @@ pub struct RequirementDoc {
 }
 
 /// Counts over the input.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InputsDoc {
     /// Files read (stdin counts as one).
@@ -125,10 +125,13 @@ pub struct InputsDoc {
     pub skipped_not_objects: usize,
     /// Documents of kinds no selected rule reads (skipped unparsed).
     pub skipped_unused_kinds: usize,
+    /// Objects checked, by kind (what each rule could evaluate).
+    #[serde(default)]
+    pub objects_by_kind: BTreeMap<String, usize>,
 }
 
 /// One rule that ran.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RuleDoc {
     /// Stable ID.
     pub id: String,
@@ -140,10 +143,18 @@ pub struct RuleDoc {
     pub severity: String,
     /// PCI DSS requirement IDs, primary first.
     pub pci: Vec<String>,
+    /// What it evaluates: `pod-templates` (every pod template of the kinds below), `kinds`
+    /// (every object of the kinds below) or `inventory` (the whole input at once, reading the
+    /// kinds below).
+    #[serde(default)]
+    pub target: String,
+    /// The kinds it reads.
+    #[serde(default)]
+    pub kinds: Vec<String>,
 }
 
 /// A namespace and its scope.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct NamespaceDoc {
     /// Name.
     pub name: String,
@@ -159,7 +170,7 @@ pub struct NamespaceDoc {
 }
 
 /// Identity of a Kubernetes object.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectDoc {
     /// apiVersion.
@@ -174,7 +185,7 @@ pub struct ObjectDoc {
 }
 
 /// Where a finding is written.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct LocationDoc {
     /// File as given on the command line (`-` for stdin).
     pub file: String,
@@ -185,7 +196,7 @@ pub struct LocationDoc {
 }
 
 /// The waiver covering a finding.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct WaiverDoc {
     /// Register id.
     pub id: String,
@@ -194,7 +205,7 @@ pub struct WaiverDoc {
 }
 
 /// One finding.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FindingDoc {
     /// Rule ID.
@@ -223,7 +234,7 @@ pub struct FindingDoc {
 }
 
 /// A document that could not be loaded.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct InputErrorDoc {
     /// File.
     pub file: String,
@@ -236,7 +247,7 @@ pub struct InputErrorDoc {
 }
 
 /// Something about the waiver register.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct WaiverNoteDoc {
     /// `expired`, `not-yet-in-force`, `unknown-reference` or `unused`.
     #[serde(rename = "type")]
@@ -300,6 +311,10 @@ pub fn document(report: &ScanReport, options: &RenderOptions) -> ScanDocument {
             objects: report.stats.objects,
             skipped_not_objects: report.stats.skipped_not_objects,
             skipped_unused_kinds: report.stats.skipped_unused_kinds,
+            objects_by_kind: report.objects.iter().fold(BTreeMap::new(), |mut m, o| {
+                *m.entry(o.kind.clone()).or_insert(0) += 1;
+                m
+            }),
         },
         rules: report
             .rules
@@ -310,6 +325,13 @@ pub fn document(report: &ScanReport, options: &RenderOptions) -> ScanDocument {
                 summary: m.summary.to_owned(),
                 severity: m.severity.as_str().to_owned(),
                 pci: m.pci.iter().map(|s| (*s).to_owned()).collect(),
+                target: match m.target {
+                    kubepci_rules::Target::PodTemplates => "pod-templates",
+                    kubepci_rules::Target::Kinds(_) => "kinds",
+                    kubepci_rules::Target::Inventory(_) => "inventory",
+                }
+                .to_owned(),
+                kinds: m.target.kinds().iter().map(|k| (*k).to_owned()).collect(),
             })
             .collect(),
         namespaces: report

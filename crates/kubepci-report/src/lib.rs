@@ -7,6 +7,7 @@
 //! | `sarif` | code-scanning UIs: SARIF 2.1.0 with rule help and file regions | [`sarif`] |
 //! | `junit` | CI test reports: one test case per rule × object | [`junit`] |
 //! | `certs`, `certs-json` | the certificate inventory (PCI DSS 4.2.1.1) instead of findings | [`certs`] |
+//! | `policyreport` | dashboards: `wgpolicyk8s.io/v1alpha2` PolicyReports per namespace and a ClusterPolicyReport | [`policyreport`] |
 //!
 //! Every renderer is a pure function of the [`ScanReport`]; output order is the report's
 //! (deterministic) order. Findings never carry secret values or card numbers (rules mask
@@ -15,6 +16,7 @@
 pub mod certs;
 pub mod json;
 pub mod junit;
+pub mod policyreport;
 pub mod sarif;
 mod summary;
 pub mod table;
@@ -39,6 +41,8 @@ pub enum Format {
     Certs,
     /// The certificate inventory as JSON (`kubepci.certs/v1`).
     CertsJson,
+    /// `wgpolicyk8s.io/v1alpha2` PolicyReports and a ClusterPolicyReport, as a `v1` List.
+    PolicyReport,
 }
 
 /// Options common to renderers.
@@ -62,5 +66,6 @@ pub fn render(report: &ScanReport, format: Format, options: &RenderOptions) -> S
         Format::Junit => junit::render(report, options),
         Format::Certs => certs::render(report, options),
         Format::CertsJson => certs::render_json(report, options),
+        Format::PolicyReport => policyreport::render(report, options),
     }
 }

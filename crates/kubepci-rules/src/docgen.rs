@@ -13,7 +13,77 @@ pub fn rule_docs() -> Vec<(String, String)> {
         .map(|r| (format!("{}.md", r.meta().id), rule_page(*r)))
         .collect();
     files.push(("README.md".to_owned(), index_page()));
+    files.push(("requirements.md".to_owned(), requirements_page()));
     files
+}
+
+/// The requirement model: every requirement of PCI DSS v4.0.1 with how a Kubernetes platform
+/// evidences it, to whom it applies, why, and the rules that give evidence for it.
+#[must_use]
+pub fn requirements_page() -> String {
+    let mut out = format!(
+        "# PCI DSS v{} requirements and how kubepci evidences them
+
+<!-- generated from crates/kubepci-rules/data/pci-dss-4.0.1.tsv and the rules; do not edit -->
+
+",
+        pci::PCI_DSS_VERSION
+    );
+    out.push_str("Titles are paraphrased. `kubepci report` assesses every requirement below (docs/report.md).
+
+");
+    out.push_str("| classification | meaning | requirements |\n|---|---|---:|\n");
+    for class in pci::Classification::ALL {
+        let meaning = match class {
+            pci::Classification::Automated => "kubepci's rules decide it",
+            pci::Classification::Partial => "rules check the technical part; the rest is attested",
+            pci::Classification::Supported => {
+                "the platform supplies evidence; a process or external system meets it: attested"
+            }
+            pci::Classification::Manual => "a process or document only: attested",
+            pci::Classification::NotApplicable => {
+                "outside a Kubernetes platform: assessed elsewhere"
+            }
+        };
+        let n = pci::requirements()
+            .iter()
+            .filter(|r| r.classification() == Some(class))
+            .count();
+        let _ = writeln!(out, "| {} | {meaning} | {n} |", class.as_str());
+    }
+    out.push_str("\nApplies: `sp` service providers only, `mtsp` multi-tenant service providers (Appendix A1), `de` designated entities (Appendix A3).\n");
+    for req in pci::requirements() {
+        match req.evidencing {
+            None if req.is_principal() => {
+                let _ = writeln!(
+                    out,
+                    "\n## {} {}\n\n| Requirement | Classification | Applies | Why | Rules |\n|---|---|---|---|---|",
+                    req.id, req.title
+                );
+            }
+            None => {
+                let _ = writeln!(out, "| **{} {}** | | | | |", req.id, req.title);
+            }
+            Some(e) => {
+                let ids: Vec<String> = RULES
+                    .iter()
+                    .filter(|r| r.meta().pci.contains(&req.id))
+                    .map(|r| format!("[{id}]({id}.md)", id = r.meta().id))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| {} {} | {} | {} | {} | {} |",
+                    req.id,
+                    req.title,
+                    e.classification.as_str(),
+                    e.applies.as_str(),
+                    e.reason.replace('|', "\\|"),
+                    ids.join(", ")
+                );
+            }
+        }
+    }
+    out
 }
 
 /// One rule's page.

@@ -29,8 +29,13 @@ pub(crate) enum Command {
     Segmentation(commands::segmentation::SegmentationArgs),
     /// Tamper-evident audit log: serve, verify, prove, verify-proof, query, prune
     Audit(commands::audit::AuditArgs),
-    /// Signing keys for audit-log checkpoints
+    /// Signing keys for audit-log checkpoints and reports
     Keys(commands::keys::KeysArgs),
+    /// The auditor's report: every PCI DSS requirement with its status and evidence
+    Report(commands::report::ReportArgs),
+    /// Write a compliant baseline: CDE namespace, default-deny policies, audit and encryption
+    /// configuration
+    Init(commands::init::InitArgs),
 }
 
 impl Command {

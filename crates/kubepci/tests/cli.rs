@@ -308,7 +308,7 @@ fn secret_values_never_reach_output_or_logs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("secrets.yaml");
     std::fs::write(&path, manifest).expect("write");
-    for format in ["table", "json", "sarif", "junit"] {
+    for format in ["table", "json", "sarif", "junit", "policyreport"] {
         let o = bin()
             .args(["scan", path.to_str().expect("utf-8"), "-f", format])
             .env("KUBEPCI_LOG", "trace")

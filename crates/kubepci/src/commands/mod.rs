@@ -3,7 +3,10 @@
 pub(crate) mod args;
 pub(crate) mod audit;
 pub(crate) mod engine_args;
+pub(crate) mod init;
 pub(crate) mod keys;
+mod post;
+pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod segmentation;
@@ -38,5 +41,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Segmentation(args) => segmentation::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Init(args) => init::run(args),
     }
 }

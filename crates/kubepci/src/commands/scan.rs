@@ -26,6 +26,9 @@ pub(crate) enum OutputFormat {
     Certs,
     /// The certificate inventory as the `kubepci.certs/v1` JSON document
     CertsJson,
+    /// `wgpolicyk8s.io/v1alpha2` PolicyReports (per namespace) and a ClusterPolicyReport, as
+    /// one List for `kubectl apply -f` (Kyverno, Policy Reporter)
+    Policyreport,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -128,6 +131,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Junit => Format::Junit,
         OutputFormat::Certs => Format::Certs,
         OutputFormat::CertsJson => Format::CertsJson,
+        OutputFormat::Policyreport => Format::PolicyReport,
     };
     let options = RenderOptions {
         fail_on,
