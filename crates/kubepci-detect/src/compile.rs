@@ -488,11 +488,6 @@ impl Builder<'_> {
         if op == Op::Regex {
             return Err(format!("operator 'regex' is not supported (field {field})"));
         }
-        if def.list && !matches!(op, Op::In | Op::Intersects | Op::Pmatch | Op::Exists) {
-            return Err(format!(
-                "field {field} has a list of values and takes only in, intersects, pmatch or exists, not '{op}'"
-            ));
-        }
         let rhs = match (def.ty, op) {
             (_, Op::Exists) => Rhs::None,
             (FieldType::U64, Op::In | Op::Intersects) => Rhs::NumSet(

@@ -304,46 +304,13 @@ impl Ctx<'_, '_, '_> {
                 (Rhs::Prefixes(p), Op::Pmatch) => {
                     all.all(|v| p.iter().any(|p| path_prefix_match(p, v)))
                 }
-                _ => false,
+                // Falco's original k8s_audit engine: a list `contains` a value it holds.
+                (Rhs::Str(x), Op::Contains) => all.any(|v| v == &**x),
+                // Any other operator: some value satisfies it.
+                (rhs, op) => all.any(|v| compare(op, rhs, v, field.def.ty)),
             };
         }
-        let v = value(start);
-        if field.def.ty == FieldType::U64 {
-            let Ok(n) = v.parse::<u64>() else {
-                return false;
-            };
-            return match (&check.rhs, check.op) {
-                (Rhs::Num(x), Op::Eq) => n == *x,
-                (Rhs::Num(x), Op::Ne) => n != *x,
-                (Rhs::Num(x), Op::Lt) => n < *x,
-                (Rhs::Num(x), Op::Le) => n <= *x,
-                (Rhs::Num(x), Op::Gt) => n > *x,
-                (Rhs::Num(x), Op::Ge) => n >= *x,
-                (Rhs::NumSet(set), Op::In | Op::Intersects) => set.contains(&n),
-                _ => false,
-            };
-        }
-        match (&check.rhs, check.op) {
-            (Rhs::Str(x), Op::Eq) => v == &**x,
-            (Rhs::Str(x), Op::Ne) => v != &**x,
-            (Rhs::Str(x), Op::Lt) => v < &**x,
-            (Rhs::Str(x), Op::Le) => v <= &**x,
-            (Rhs::Str(x), Op::Gt) => v > &**x,
-            (Rhs::Str(x), Op::Ge) => v >= &**x,
-            (Rhs::Str(x), Op::Contains) => v.contains(&**x),
-            (Rhs::Str(x), Op::IContains) => contains_ignore_case(v, x),
-            (Rhs::Str(x), Op::StartsWith) => v.starts_with(&**x),
-            (Rhs::Str(x), Op::EndsWith) => v.ends_with(&**x),
-            (Rhs::Str(x), Op::Glob) => glob_match(x, v, false),
-            (Rhs::Str(x), Op::IGlob) => glob_match(x, v, true),
-            (Rhs::Bytes(b), Op::BContains) => {
-                v.as_bytes().windows(b.len().max(1)).any(|w| w == &**b)
-            }
-            (Rhs::Bytes(b), Op::BStartsWith) => v.as_bytes().starts_with(b),
-            (Rhs::Set(set), Op::In | Op::Intersects) => set.contains(v),
-            (Rhs::Prefixes(p), Op::Pmatch) => p.iter().any(|p| path_prefix_match(p, v)),
-            _ => false,
-        }
+        compare(check.op, &check.rhs, value(start), field.def.ty)
     }
 
     /// The text of a field in an output: `<NA>` when not available, `(a,b)` for lists.
@@ -440,6 +407,45 @@ impl Ctx<'_, '_, '_> {
             tags: rule.tags.clone(),
             hostname: self.engine.options.hostname.clone(),
         }
+    }
+}
+
+/// Applies an operator to one value of a field.
+fn compare(op: Op, rhs: &Rhs, v: &str, ty: FieldType) -> bool {
+    if ty == FieldType::U64 {
+        let Ok(n) = v.parse::<u64>() else {
+            return false;
+        };
+        return match (rhs, op) {
+            (Rhs::Num(x), Op::Eq) => n == *x,
+            (Rhs::Num(x), Op::Ne) => n != *x,
+            (Rhs::Num(x), Op::Lt) => n < *x,
+            (Rhs::Num(x), Op::Le) => n <= *x,
+            (Rhs::Num(x), Op::Gt) => n > *x,
+            (Rhs::Num(x), Op::Ge) => n >= *x,
+            (Rhs::NumSet(set), Op::In | Op::Intersects) => set.contains(&n),
+            _ => false,
+        };
+    }
+
+    match (rhs, op) {
+        (Rhs::Str(x), Op::Eq) => v == &**x,
+        (Rhs::Str(x), Op::Ne) => v != &**x,
+        (Rhs::Str(x), Op::Lt) => v < &**x,
+        (Rhs::Str(x), Op::Le) => v <= &**x,
+        (Rhs::Str(x), Op::Gt) => v > &**x,
+        (Rhs::Str(x), Op::Ge) => v >= &**x,
+        (Rhs::Str(x), Op::Contains) => v.contains(&**x),
+        (Rhs::Str(x), Op::IContains) => contains_ignore_case(v, x),
+        (Rhs::Str(x), Op::StartsWith) => v.starts_with(&**x),
+        (Rhs::Str(x), Op::EndsWith) => v.ends_with(&**x),
+        (Rhs::Str(x), Op::Glob) => glob_match(x, v, false),
+        (Rhs::Str(x), Op::IGlob) => glob_match(x, v, true),
+        (Rhs::Bytes(b), Op::BContains) => v.as_bytes().windows(b.len().max(1)).any(|w| w == &**b),
+        (Rhs::Bytes(b), Op::BStartsWith) => v.as_bytes().starts_with(b),
+        (Rhs::Set(set), Op::In | Op::Intersects) => set.contains(v),
+        (Rhs::Prefixes(p), Op::Pmatch) => p.iter().any(|p| path_prefix_match(p, v)),
+        _ => false,
     }
 }
 

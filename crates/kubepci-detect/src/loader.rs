@@ -234,6 +234,14 @@ impl RuleSet {
                 }
             };
             for item in items {
+                if item.is_null() {
+                    // yaml-cpp reads a lone `-` as an empty item, and Falco skips it.
+                    self.warnings.push(LoadWarning {
+                        location: r.at(item.line),
+                        message: "empty item, ignored".into(),
+                    });
+                    continue;
+                }
                 if !matches!(item.value, YValue::Map(_)) {
                     return Err(r.err(
                         item.line,

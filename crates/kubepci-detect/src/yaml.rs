@@ -91,7 +91,35 @@ fn line_of(line: usize) -> u32 {
 }
 
 /// Parses every document of a YAML stream. Empty documents are dropped.
+///
+/// yaml-cpp, which Falco uses, accepts a closing bracket of a flow sequence at the indentation
+/// of the key that opened it (`items: [` … `  ]`, as Falco's own rule files have it); the YAML
+/// specification and saphyr do not. Such a line is indented further and the stream parsed
+/// again, so those files load unchanged (the lines and the values stay the same).
 pub(crate) fn parse_stream(text: &str) -> Result<Vec<YNode>, YamlError> {
+    let mut owned: Option<String> = None;
+    for _ in 0..10_000 {
+        let current = owned.as_deref().unwrap_or(text);
+        match parse_strict(current) {
+            Err(e) if e.message == "invalid indentation" => {
+                let index = usize::try_from(e.line).unwrap_or(0).saturating_sub(1);
+                let mut lines: Vec<&str> = current.split('\n').collect();
+                match lines.get(index) {
+                    Some(line) if matches!(line.trim_start().chars().next(), Some(']' | '}')) => {
+                        let fixed = format!("  {line}");
+                        lines[index] = &fixed;
+                        owned = Some(lines.join("\n"));
+                    }
+                    _ => return Err(e),
+                }
+            }
+            other => return other,
+        }
+    }
+    parse_strict(owned.as_deref().unwrap_or(text))
+}
+
+fn parse_strict(text: &str) -> Result<Vec<YNode>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
