@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -300,11 +299,11 @@ async fn shutdown_signal() {
 
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let signer = load_signer(&a.key)?;
-    let tls = kubepci_auditlog_server::tls::server_config(
-        &a.tls_cert,
-        &a.tls_key,
-        a.client_ca.as_deref(),
-    )
+    let tls = kubepci_https::tls::ServerTls::load(&kubepci_https::tls::TlsFiles {
+        cert: a.tls_cert.clone(),
+        key: a.tls_key.clone(),
+        client_ca: a.client_ca.clone(),
+    })
     .context("configuring TLS")?;
     let mut store = StoreConfig::new(&a.data);
     store.segment_bytes = a.segment_size as u64;
@@ -324,7 +323,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         store,
         signer,
         listen: a.listen,
-        tls: Arc::new(tls),
+        tls,
         writer: WriterConfig {
             checkpoint_interval: a.checkpoint_interval,
             checkpoint_entries: a.checkpoint_entries,
