@@ -32,6 +32,7 @@
 //! assert_eq!(alerts[0].output, "10:00:00.000000000: Notice exec by alice into shop/web");
 //! ```
 
+pub mod builtin;
 pub mod compile;
 pub mod condition;
 mod detector;
