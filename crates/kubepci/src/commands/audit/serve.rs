@@ -1,0 +1,137 @@
+//! `kubepci audit serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use kubepci_auditlog::tail::TailConfig;
+use kubepci_auditlog::{StoreConfig, WriterConfig};
+
+use super::*;
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Data directory of the store (created if missing)
+    #[arg(long)]
+    data: PathBuf,
+    /// Private checkpoint signing key (from `kubepci keys generate`)
+    #[arg(long)]
+    key: PathBuf,
+    /// Address to listen on
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    listen: SocketAddr,
+    /// Server certificate chain (PEM)
+    #[arg(long)]
+    tls_cert: PathBuf,
+    /// Server private key (PEM)
+    #[arg(long)]
+    tls_key: PathBuf,
+    /// CA that signs client certificates; when given, clients must present one and its
+    /// common name is recorded as the events' source
+    #[arg(long)]
+    client_ca: Option<PathBuf>,
+    /// Follow an apiserver log-backend file (JSON lines), across rotation; repeatable
+    #[arg(long)]
+    tail: Vec<PathBuf>,
+    /// Source recorded for tailed events (default `file:<path>`)
+    #[arg(long)]
+    tail_source: Option<String>,
+    /// Prune bodies older than this (e.g. 365d); checked at start and hourly
+    #[arg(long, value_parser = parse_duration)]
+    retain: Option<Duration>,
+    /// Sign a checkpoint at least this often while events arrive
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    checkpoint_interval: Duration,
+    /// Sign a checkpoint once this many entries are unsigned
+    #[arg(long, default_value_t = 100_000)]
+    checkpoint_entries: u64,
+    /// Largest request body
+    #[arg(long, default_value = "12MiB", value_parser = parse_size)]
+    max_body: usize,
+    /// Most requests handled at once (bounds memory at this many bodies)
+    #[arg(long, default_value_t = 64)]
+    max_concurrent_requests: usize,
+    /// Start a new segment file after this size
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    segment_size: usize,
+    /// Exact dedupe window on (source, auditID, stage)
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    dedupe_window: Duration,
+}
+
+pub(super) async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
+pub(super) fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let signer = load_signer(&a.key)?;
+    let tls = kubepci_https::tls::ServerTls::load(&kubepci_https::tls::TlsFiles {
+        cert: a.tls_cert.clone(),
+        key: a.tls_key.clone(),
+        client_ca: a.client_ca.clone(),
+    })
+    .context("configuring TLS")?;
+    let mut store = StoreConfig::new(&a.data);
+    store.segment_bytes = a.segment_size as u64;
+    store.dedupe_window = a.dedupe_window;
+    let tails = a
+        .tail
+        .iter()
+        .map(|path| {
+            let mut cfg = TailConfig::new(path, &a.data);
+            if let Some(source) = &a.tail_source {
+                cfg.source.clone_from(source);
+            }
+            cfg
+        })
+        .collect();
+    let options = kubepci_auditlog_server::RunOptions {
+        store,
+        signer,
+        listen: a.listen,
+        tls,
+        writer: WriterConfig {
+            checkpoint_interval: a.checkpoint_interval,
+            checkpoint_entries: a.checkpoint_entries,
+            ..WriterConfig::default()
+        },
+        tails,
+        retain: a.retain,
+        max_body_bytes: a.max_body,
+        max_concurrent_requests: a.max_concurrent_requests,
+        commit_timeout: Duration::from_secs(25),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = runtime
+        .block_on(kubepci_auditlog_server::run(
+            options,
+            |addr| {
+                let _ = write_stdout(format!("listening on https://{addr}\n").as_bytes());
+            },
+            shutdown_signal(),
+        ))
+        .with_context(|| format!("serving the audit store in {}", a.data.display()))?;
+    eprintln!(
+        "stopped: {} entries, final checkpoint at {}",
+        summary.entries,
+        summary
+            .checkpoint_size
+            .map_or_else(|| "none".into(), |s| s.to_string())
+    );
+    Ok(ExitCode::from(EXIT_OK))
+}
