@@ -42,6 +42,7 @@ mod json;
 pub mod loader;
 pub mod matching;
 mod priority;
+pub mod review;
 mod state;
 mod yaml;
 

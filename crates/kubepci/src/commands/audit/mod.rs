@@ -11,9 +11,11 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use kubepci_checkpoint::{NoteSigner, NoteVerifier};
 
-pub(super) use super::{EXIT_FINDINGS, EXIT_OK, write_stdout};
+pub(super) use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_stdout};
 
+pub(crate) mod detect;
 mod query;
+mod review;
 mod serve;
 mod verify;
 
@@ -30,7 +32,7 @@ pub(crate) struct AuditArgs {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Receive audit events over HTTPS (apiserver webhook, Falco) and from log files
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Recompute every hash of a store and check every checkpoint (exit 1 on any problem)
     Verify(VerifyArgs),
     /// Print an inclusion proof (tlog-proof) or a consistency proof (tlog-witness body)
@@ -41,6 +43,11 @@ enum AuditCommand {
     Query(QueryArgs),
     /// Remove bodies older than the retention period (proofs stay valid)
     Prune(PruneArgs),
+    /// Run Falco rules (k8s_audit) and kubepci's PCI rules over audit events from files
+    Detect(detect::DetectArgs),
+    /// The daily log review (PCI DSS 10.4.1): alerts, failures, privileged actions, changes to
+    /// controls, CDE Secret access, ingest gaps, clock skew, the checkpoint
+    Review(review::ReviewArgs),
 }
 
 /// Parses `365d`, `24h`, `90m`, `30s`, `250ms`.
@@ -85,12 +92,14 @@ pub(super) fn parse_size(text: &str) -> Result<usize, String> {
 
 pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        AuditCommand::Serve(a) => serve(a),
+        AuditCommand::Serve(a) => serve(*a),
         AuditCommand::Verify(a) => verify(a),
         AuditCommand::Prove(a) => prove(a),
         AuditCommand::VerifyProof(a) => verify_proof(a),
         AuditCommand::Query(a) => query(a),
         AuditCommand::Prune(a) => prune(a),
+        AuditCommand::Detect(a) => detect::run(a),
+        AuditCommand::Review(a) => review::run(a),
     }
 }
 

@@ -60,6 +60,29 @@ pub(super) struct ServeArgs {
     /// Exact dedupe window on (source, auditID, stage)
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     dedupe_window: Duration,
+    #[command(flatten)]
+    rules: super::detect::RuleArgs,
+    /// Run no detection (kubepci's built-in rules run unless this is given)
+    #[arg(long)]
+    no_detection: bool,
+    /// Plain-HTTP operations port: Prometheus /metrics, /healthz, /readyz
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// Do not print alerts on stdout
+    #[arg(long)]
+    no_alerts_stdout: bool,
+    /// POST each alert (falcosidekick JSON) to this URL, e.g. http://falcosidekick:2801/
+    #[arg(long)]
+    alert_url: Option<String>,
+    /// CA certificates (PEM) to trust for an https --alert-url
+    #[arg(long)]
+    alert_ca: Option<PathBuf>,
+    /// Alerts each output queues; beyond it they are dropped from forwarding (not from the log)
+    #[arg(long, default_value_t = 10_000)]
+    alert_queue: usize,
+    /// Attempts per alert for --alert-url
+    #[arg(long, default_value_t = 5)]
+    alert_attempts: u32,
 }
 
 pub(super) async fn shutdown_signal() {
@@ -97,6 +120,27 @@ pub(super) fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             cfg
         })
         .collect();
+    let rules = if a.no_detection {
+        None
+    } else {
+        Some(std::sync::Arc::new(a.rules.engine()?))
+    };
+    let http = match &a.alert_url {
+        None => None,
+        Some(url) => {
+            let mut target =
+                kubepci_auditlog_server::HttpTarget::parse(url).map_err(anyhow::Error::msg)?;
+            target.attempts = a.alert_attempts;
+            if target.https {
+                let ca = a
+                    .alert_ca
+                    .as_deref()
+                    .context("an https --alert-url needs --alert-ca")?;
+                target = target.trust(ca).map_err(anyhow::Error::msg)?;
+            }
+            Some(target)
+        }
+    };
     let options = kubepci_auditlog_server::RunOptions {
         store,
         signer,
@@ -112,6 +156,13 @@ pub(super) fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body_bytes: a.max_body,
         max_concurrent_requests: a.max_concurrent_requests,
         commit_timeout: Duration::from_secs(25),
+        rules,
+        forward: kubepci_auditlog_server::ForwardConfig {
+            stdout: !a.no_alerts_stdout,
+            http,
+            queue: a.alert_queue,
+        },
+        metrics_listen: a.metrics_listen,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,8 +171,12 @@ pub(super) fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let summary = runtime
         .block_on(kubepci_auditlog_server::run(
             options,
-            |addr| {
-                let _ = write_stdout(format!("listening on https://{addr}\n").as_bytes());
+            |at| {
+                let mut line = format!("listening on https://{}\n", at.addr);
+                if let Some(m) = at.metrics {
+                    line.push_str(&format!("metrics on http://{m}/metrics\n"));
+                }
+                let _ = write_stdout(line.as_bytes());
             },
             shutdown_signal(),
         ))
