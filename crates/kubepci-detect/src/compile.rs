@@ -19,6 +19,8 @@ pub const SOURCE: &str = "k8s_audit";
 
 /// Deepest nesting of macros inside macros.
 const MAX_MACRO_DEPTH: usize = 64;
+/// Deepest compiled condition, macros expanded (evaluation recurses this deep).
+const MAX_TREE_DEPTH: usize = 1_000;
 
 /// Which matching rules raise an alert for one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,6 +175,7 @@ impl Engine {
             parsed_macros: HashMap::new(),
             expanding: Vec::new(),
             lists: HashMap::new(),
+            depth: 0,
         };
         let mut warnings = set.warnings.clone();
         let mut rules = Vec::new();
@@ -341,6 +344,7 @@ struct Builder<'a> {
     parsed_macros: HashMap<String, Expr>,
     expanding: Vec<String>,
     lists: HashMap<String, Vec<String>>,
+    depth: usize,
 }
 
 fn idx(n: usize) -> u32 {
@@ -365,6 +369,17 @@ impl Builder<'_> {
     }
 
     fn build(&mut self, e: &Expr, origin: &Origin) -> Result<u32, LoadError> {
+        self.depth += 1;
+        if self.depth > MAX_TREE_DEPTH {
+            self.depth -= 1;
+            return Err(origin.err(0, format!("the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded")));
+        }
+        let built = self.build_inner(e, origin);
+        self.depth -= 1;
+        built
+    }
+
+    fn build_inner(&mut self, e: &Expr, origin: &Origin) -> Result<u32, LoadError> {
         match e {
             Expr::And(children) | Expr::Or(children) => {
                 let ids = children

@@ -968,6 +968,25 @@ mod tests {
         assert_eq!(err.location.line, 7);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn loading_never_panics(text in "[-a-z:. \\n\\[\\]()=\"'%0-9]{0,200}") {
+            fuzz_load(text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn loading_shaped_items_never_panics() {
+        for text in [
+            "- rule: r\n  desc: d\n  condition: ka.verb in (a, b) and not m\n  output: \"%ka.user.name %\"\n  priority: info\n  source: k8s_audit\n",
+            "- macro: m\n  condition: m\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: info\n  source: k8s_audit\n",
+            "- list: a\n  items: [b]\n- list: b\n  items: [a]\n- rule: r\n  desc: d\n  condition: ka.verb in (a)\n  output: o\n  priority: info\n  source: k8s_audit\n",
+            "- rule: r\n  desc: d\n  condition: jevt.rawtime in (x)\n  output: '%ka.uri.param['\n  priority: info\n  source: k8s_audit\n",
+        ] {
+            fuzz_load(text.as_bytes());
+        }
+    }
+
     #[test]
     fn versions() {
         assert_eq!(parse_version("15"), Some((0, 15, 0)));
