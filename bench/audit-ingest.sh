@@ -46,7 +46,7 @@ ticks=$(getconf CLK_TCK)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/data" "$WORK/serve.out"
-  "$BIN" audit serve --data "$WORK/data" --key "$WORK/log.key" --listen 127.0.0.1:0 \
+  "$BIN" audit serve --no-detection --data "$WORK/data" --key "$WORK/log.key" --listen 127.0.0.1:0 \
     --tls-cert "$WORK/pki/server.crt" --tls-key "$WORK/pki/server.key" --client-ca "$WORK/pki/ca.crt" \
     >"$WORK/serve.out" 2>"$WORK/serve.err" &
   server=$!

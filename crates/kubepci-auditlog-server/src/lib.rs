@@ -19,11 +19,16 @@
 //!
 //! What it is not: the store, its format and verification live in `kubepci-auditlog`.
 
+mod detect;
 mod error;
+pub mod forward;
+pub mod metrics;
 mod routes;
 mod serve;
 
+pub use detect::Detection;
 pub use error::ServerError;
+pub use forward::{ForwardConfig, HttpTarget};
 pub use kubepci_https::ClientIdentity;
 pub use routes::{AppState, router};
-pub use serve::{RunOptions, RunSummary, run};
+pub use serve::{Listening, RunOptions, RunSummary, run};

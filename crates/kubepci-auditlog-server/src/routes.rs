@@ -16,7 +16,9 @@ use kubepci_auditlog::{
 };
 use serde::Serialize;
 
+use crate::detect::Detection;
 use crate::error::ApiError;
+use crate::metrics::AuditMetrics;
 use kubepci_https::ClientIdentity;
 
 /// Shared state of the handlers.
@@ -32,6 +34,10 @@ pub struct AppState {
     pub max_concurrent_requests: usize,
     /// How long a request waits for its batch to become durable before answering 503.
     pub commit_timeout: Duration,
+    /// Detection on audit events and the forwarding of alerts.
+    pub detection: Arc<Detection>,
+    /// The server's metrics.
+    pub metrics: Arc<AuditMetrics>,
 }
 
 #[derive(Serialize)]
@@ -101,12 +107,15 @@ async fn ingest(
     // writer thread (requests run in parallel, the writer does not).
     let level = state.appender.compression_level();
     let source_name = source.clone();
+    let detection = (endpoint == "k8s-audit").then(|| state.detection.clone());
     let decoded = tokio::task::spawn_blocking(move || {
         let body = Arc::new(body.to_vec());
         decode(&body).map(|events| {
             let mut batch = IncomingBatch::new(source_name, body, events);
+            let count = batch.events.len();
+            let alerts = detection.map(|d| d.run(&mut batch)).unwrap_or_default();
             let compressed = batch.precompress(level);
-            (batch, compressed)
+            (batch, count, alerts, compressed)
         })
     })
     .await
@@ -114,29 +123,38 @@ async fn ingest(
     let batch = match decoded {
         Ok(ok) => ok,
         Err(error) => {
+            state.metrics.refused("bad-request");
             tracing::warn!(%source, endpoint, bytes, %error, "rejected batch");
             return Err(ApiError::BadRequest(error.to_string()));
         }
     };
-    let (batch, compressed) = batch;
+    let (batch, count, alerts, compressed) = batch;
+    state.metrics.received(endpoint, count, bytes);
     if let Err(error) = compressed {
         tracing::error!(%source, %error, "failed to compress a batch");
         return Err(ApiError::Internal);
     }
-    let count = batch.events.len();
     let reply = state
         .appender
         .submit(batch)
-        .map_err(|error| unavailable(&source, &error))?;
+        .map_err(|error| unavailable(&state.metrics, &source, &error))?;
     let outcome = match tokio::time::timeout(state.commit_timeout, reply).await {
         Ok(Ok(Ok(outcome))) => outcome,
-        Ok(Ok(Err(error))) => return Err(unavailable(&source, &error)),
-        Ok(Err(_)) => return Err(unavailable(&source, &StoreError::WriterGone)),
+        Ok(Ok(Err(error))) => return Err(unavailable(&state.metrics, &source, &error)),
+        Ok(Err(_)) => {
+            return Err(unavailable(
+                &state.metrics,
+                &source,
+                &StoreError::WriterGone,
+            ));
+        }
         Err(_) => {
+            state.metrics.refused("timeout");
             tracing::warn!(%source, endpoint, events = count, "batch not durable in time");
             return Err(ApiError::Unavailable("store is slow; retry"));
         }
     };
+    state.detection.committed(alerts, &outcome);
     tracing::info!(
         %source,
         endpoint,
@@ -156,7 +174,8 @@ async fn ingest(
     ))
 }
 
-fn unavailable(source: &str, error: &StoreError) -> ApiError {
+fn unavailable(metrics: &AuditMetrics, source: &str, error: &StoreError) -> ApiError {
+    metrics.refused("unavailable");
     if error.is_retryable() {
         tracing::warn!(%source, %error, "batch not stored; client will retry");
         ApiError::Unavailable(match error {

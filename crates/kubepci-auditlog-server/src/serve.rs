@@ -13,7 +13,10 @@ use kubepci_checkpoint::NoteSigner;
 use kubepci_https::ServeOptions;
 use kubepci_https::tls::ServerTls;
 
+use crate::detect::Detection;
 use crate::error::ServerError;
+use crate::forward::{ForwardConfig, Forwarder};
+use crate::metrics::AuditMetrics;
 use crate::routes::{AppState, router};
 
 /// How often the server certificate's files are checked for a rotation.
@@ -41,6 +44,21 @@ pub struct RunOptions {
     pub max_concurrent_requests: usize,
     /// How long a request waits to become durable.
     pub commit_timeout: Duration,
+    /// Detection rules run on every audit event (none: no detection).
+    pub rules: Option<Arc<kubepci_detect::Engine>>,
+    /// Where alerts go once durable.
+    pub forward: ForwardConfig,
+    /// The plain-HTTP operations port (`/metrics`, `/healthz`, `/readyz`).
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Where the server listens, once it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    /// The HTTPS ingest address.
+    pub addr: SocketAddr,
+    /// The plain-HTTP operations address, when one was asked for.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// What the server left behind.
@@ -69,10 +87,10 @@ fn prune_once(dir: PathBuf, retain: Duration) {
 
 /// Opens (and recovers) the store, starts the writer, the log followers and retention, serves
 /// until `shutdown`, then drains requests, stops the followers and signs a final checkpoint.
-/// `ready` is called with the bound address once the server accepts connections.
+/// `ready` is called with the bound addresses once the server accepts connections.
 pub async fn run(
     opts: RunOptions,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(Listening),
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, ServerError> {
     let data_dir = opts.store.dir.clone();
@@ -94,12 +112,48 @@ pub async fn run(
         ));
     }
     tracing::info!(dir = %data_dir.display(), entries = store.size(), "store opened");
+    let (metrics, registry) = AuditMetrics::new();
+    metrics
+        .entries
+        .set(i64::try_from(store.size()).unwrap_or(i64::MAX));
+    let mut writer_cfg = opts.writer;
+    writer_cfg.observer = Some(metrics.clone());
     let (appender, writer) =
-        spawn_writer(store, opts.signer, opts.writer).map_err(ServerError::Store)?;
+        spawn_writer(store, opts.signer, writer_cfg).map_err(ServerError::Store)?;
+    let detection = Arc::new(Detection::new(
+        opts.rules,
+        Forwarder::start(&opts.forward, metrics.clone()),
+        metrics.clone(),
+    ));
+    let readiness = kubepci_https::ops::Readiness::waiting("starting");
+    let mut metrics_addr = None;
+    let ops_server = match opts.metrics_listen {
+        Some(listen) => {
+            let (listener, ops_addr) = kubepci_https::bind(listen)
+                .await
+                .map_err(ServerError::Serve)?;
+            tracing::info!(addr = %ops_addr, "operations port (metrics, probes) listening");
+            metrics_addr = Some(ops_addr);
+            let router =
+                kubepci_https::ops::router(Arc::new(registry), readiness.clone(), Arc::new(|| {}));
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(kubepci_https::serve_plain(
+                listener,
+                router,
+                ServeOptions::default(),
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ));
+            Some((task, stop_tx))
+        }
+        None => None,
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut followers = Vec::new();
-    for tail in opts.tails {
+    for mut tail in opts.tails {
+        tail.hook = Some(detection.clone());
         let (stop, appender) = (stop.clone(), appender.clone());
         followers.push(std::thread::spawn(move || {
             if let Err(error) = run_tail(&tail, &appender, &stop) {
@@ -134,9 +188,15 @@ pub async fn run(
         max_body_bytes: opts.max_body_bytes,
         max_concurrent_requests: opts.max_concurrent_requests,
         commit_timeout: opts.commit_timeout,
+        detection: detection.clone(),
+        metrics,
     });
     tracing::info!(%addr, "listening");
-    ready(addr);
+    readiness.set_ready();
+    ready(Listening {
+        addr,
+        metrics: metrics_addr,
+    });
     kubepci_https::serve(
         listener,
         opts.tls.config,
@@ -147,6 +207,7 @@ pub async fn run(
     .await;
 
     tracing::info!("shutting down");
+    readiness.set_waiting("shutting down");
     reload.abort();
     if let Some(task) = retention {
         task.abort();
@@ -161,6 +222,11 @@ pub async fn run(
     .await
     .map_err(|_| ServerError::Store(kubepci_auditlog::StoreError::WriterGone))?
     .map_err(ServerError::Store)?;
+    if let Some((task, stop_tx)) = ops_server {
+        let _ = stop_tx.send(());
+        let _ = task.await;
+    }
+    drop(detection);
     Ok(RunSummary {
         entries: store.size(),
         checkpoint_size: store.checkpoint_size(),

@@ -43,11 +43,14 @@ async fn mutual_tls_identifies_the_client_and_shutdown_signs_a_checkpoint() {
         max_body_bytes: 12 << 20,
         max_concurrent_requests: 16,
         commit_timeout: Duration::from_secs(20),
+        rules: None,
+        forward: kubepci_auditlog_server::ForwardConfig::default(),
+        metrics_listen: None,
     };
     let server = tokio::spawn(run(
         options,
-        move |addr| {
-            let _ = addr_tx.send(addr);
+        move |at| {
+            let _ = addr_tx.send(at.addr);
         },
         async move {
             let _ = stop_rx.await;

@@ -35,6 +35,6 @@ pub use query::{QueryFilter, QueryStats, query};
 pub use reader::StoreReader;
 pub use retention::prune;
 pub use store::{BatchOutcome, IncomingBatch, Store, StoreConfig};
-pub use tail::{TailConfig, run_tail};
+pub use tail::{BatchHook, TailConfig, run_tail};
 pub use verify::{Problem, ProblemKind, VerifyReport, verify_store};
-pub use writer::{Appender, Writer, WriterConfig, spawn_writer};
+pub use writer::{Appender, CommitObserver, Writer, WriterConfig, spawn_writer};

@@ -132,6 +132,32 @@ impl IncomingBatch {
         }
     }
 
+    /// Adds records after the batch's events: each of `records` (a JSON object, such as an
+    /// alert raised by detection on this batch) becomes its own entry of kind
+    /// [`crate::EventKind::FalcoAlert`], committed in the same frame as the events. The body is
+    /// copied once with the records appended; the events' bytes are unchanged.
+    pub fn add_alert_records(&mut self, records: &[Vec<u8>]) -> Result<(), crate::DecodeError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut body = Vec::with_capacity(
+            self.body.len() + records.iter().map(|r| r.len() + 1).sum::<usize>(),
+        );
+        body.extend_from_slice(&self.body);
+        for record in records {
+            body.push(b'\n');
+            let start = body.len();
+            body.extend_from_slice(record);
+            for mut alert in crate::event::decode_falco_alerts(record)? {
+                alert.range = alert.range.start + start..alert.range.end + start;
+                self.events.push(alert);
+            }
+        }
+        self.body = Arc::new(body);
+        self.block = None;
+        Ok(())
+    }
+
     /// Concatenates and compresses the bodies now, on the caller's thread: request handlers run
     /// in parallel, the writer thread does not. Used when no event of the batch turns out to be
     /// a duplicate (the usual case); otherwise the writer compresses the new events itself.
@@ -368,6 +394,7 @@ pub struct Store {
     checkpoints_len: u64,
     origin: Option<String>,
     poisoned: bool,
+    last_fsync: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -677,6 +704,7 @@ impl Store {
                 checkpoints_len: cp_len,
                 origin,
                 poisoned: false,
+                last_fsync: Duration::ZERO,
             },
             recovery,
         ))
@@ -753,6 +781,11 @@ impl Store {
         self.segment_len = SEGMENT_HEADER;
         self.index_len = 0;
         Ok(())
+    }
+
+    /// How long the `fdatasync` of the last group commit took.
+    pub fn last_fsync(&self) -> Duration {
+        self.last_fsync
     }
 
     /// Appends a group of batches (one frame per batch that has new events) and makes it
@@ -913,9 +946,13 @@ impl Store {
             )?;
             let hashes_path = self.cfg.dir.join("hashes");
             self.write_at(&self.hashes, &hashes_path, &hash_bytes, hashes_at)?;
-            self.segment
+            let started = std::time::Instant::now();
+            let synced = self
+                .segment
                 .sync_data()
-                .map_err(|e| StoreError::io("fsync", &seg_path, e))
+                .map_err(|e| StoreError::io("fsync", &seg_path, e));
+            self.last_fsync = started.elapsed();
+            synced
         })();
         if let Err(err) = result {
             self.rollback();

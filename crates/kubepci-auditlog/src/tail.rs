@@ -21,6 +21,15 @@ use crate::event::decode_audit_events;
 use crate::store::{IncomingBatch, write_atomic};
 use crate::writer::Appender;
 
+/// Sees every batch of a follower before it is appended and after it is durable (detection
+/// adds its alerts to the batch, then forwards them once they are stored).
+pub trait BatchHook: Send + Sync + std::fmt::Debug {
+    /// May add records to the batch; returns what to hand to [`BatchHook::committed`].
+    fn prepare(&self, batch: &mut IncomingBatch) -> Vec<Vec<u8>>;
+    /// The batch is durable.
+    fn committed(&self, prepared: Vec<Vec<u8>>, outcome: &crate::BatchOutcome);
+}
+
 /// Follower settings.
 #[derive(Debug, Clone)]
 pub struct TailConfig {
@@ -34,6 +43,8 @@ pub struct TailConfig {
     pub poll: Duration,
     /// Most lines per batch.
     pub max_batch_lines: usize,
+    /// Sees every batch (detection).
+    pub hook: Option<Arc<dyn BatchHook>>,
 }
 
 impl TailConfig {
@@ -46,6 +57,7 @@ impl TailConfig {
             data_dir: data_dir.into(),
             poll: Duration::from_millis(200),
             max_batch_lines: 1000,
+            hook: None,
         }
     }
 
@@ -178,11 +190,17 @@ fn drain(
                     ),
                 }
             }
-            let batch = IncomingBatch::new(cfg.source.clone(), body.clone(), events);
+            let mut batch = IncomingBatch::new(cfg.source.clone(), body.clone(), events);
+            let prepared = cfg.hook.as_ref().map(|h| h.prepare(&mut batch));
             // Retry until durable: never advance the offset past uncommitted events.
             loop {
                 match appender.append_blocking(batch.clone()) {
-                    Ok(_) => break,
+                    Ok(outcome) => {
+                        if let (Some(hook), Some(prepared)) = (&cfg.hook, prepared) {
+                            hook.committed(prepared, &outcome);
+                        }
+                        break;
+                    }
                     Err(error) if error.is_retryable() && !stop.load(Ordering::SeqCst) => {
                         tracing::warn!(%error, "tail batch not committed; retrying");
                         std::thread::sleep(cfg.poll);

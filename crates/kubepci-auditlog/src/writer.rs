@@ -11,6 +11,15 @@ use tokio::sync::oneshot;
 use crate::error::StoreError;
 use crate::store::{BatchOutcome, IncomingBatch, Store};
 
+/// Told about every group commit (for metrics). Called on the writer thread: keep it quick.
+pub trait CommitObserver: Send + Sync + std::fmt::Debug {
+    /// A group became durable: its events, body bytes, the `fdatasync` time and the outcome of
+    /// each batch.
+    fn committed(&self, events: usize, bytes: usize, fsync: Duration, outcomes: &[BatchOutcome]);
+    /// A group failed (nothing of it was kept).
+    fn failed(&self, events: usize);
+}
+
 /// Writer settings.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
@@ -24,6 +33,8 @@ pub struct WriterConfig {
     pub max_group_bytes: usize,
     /// Batches that may wait for the writer; beyond it submitters get [`StoreError::Busy`].
     pub queue_batches: usize,
+    /// Told about every group commit.
+    pub observer: Option<std::sync::Arc<dyn CommitObserver>>,
 }
 
 impl Default for WriterConfig {
@@ -34,6 +45,7 @@ impl Default for WriterConfig {
             max_group_events: 50_000,
             max_group_bytes: 64 * 1024 * 1024,
             queue_batches: 256,
+            observer: None,
         }
     }
 }
@@ -185,7 +197,7 @@ fn run(store: &mut Store, signer: &NoteSigner, cfg: &WriterConfig, rx: &Receiver
                     }
                 }
                 if !queued.is_empty() {
-                    commit(store, queued);
+                    commit(store, queued, cfg.observer.as_deref());
                 }
                 return;
             }
@@ -212,7 +224,7 @@ fn run(store: &mut Store, signer: &NoteSigner, cfg: &WriterConfig, rx: &Receiver
                         }
                         Ok(Msg::Checkpoint(r)) => checkpoint_requests.push(r),
                         Ok(Msg::Shutdown) => {
-                            commit(store, group);
+                            commit(store, group, cfg.observer.as_deref());
                             for reply in checkpoint_requests {
                                 let _ = reply.send(store.checkpoint(signer));
                             }
@@ -221,7 +233,7 @@ fn run(store: &mut Store, signer: &NoteSigner, cfg: &WriterConfig, rx: &Receiver
                         Err(_) => break,
                     }
                 }
-                commit(store, group);
+                commit(store, group, cfg.observer.as_deref());
                 for reply in checkpoint_requests {
                     let _ = reply.send(store.checkpoint(signer));
                     last_checkpoint = Instant::now();
@@ -264,16 +276,26 @@ type Pending = (
 );
 
 /// Commits a group and answers each of its senders.
-fn commit(store: &mut Store, group: Vec<Pending>) {
+fn commit(store: &mut Store, group: Vec<Pending>, observer: Option<&dyn CommitObserver>) {
     let (batches, replies): (Vec<IncomingBatch>, Vec<_>) = group.into_iter().unzip();
+    let events: usize = batches.iter().map(|b| b.events.len()).sum();
     match store.append_group(&batches) {
         Ok(outcomes) => {
+            if let Some(o) = observer {
+                let bytes: usize = batches
+                    .iter()
+                    .map(|b| b.events.iter().map(|e| e.range.len()).sum::<usize>())
+                    .sum();
+                o.committed(events, bytes, store.last_fsync(), &outcomes);
+            }
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
             }
         }
         Err(error) => {
-            let events: usize = batches.iter().map(|b| b.events.len()).sum();
+            if let Some(o) = observer {
+                o.failed(events);
+            }
             tracing::error!(%error, batches = batches.len(), events, "group commit failed");
             for reply in replies {
                 let _ = reply.send(Err(replicate(&error)));

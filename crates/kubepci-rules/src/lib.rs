@@ -22,7 +22,8 @@ mod docs;
 pub mod duration;
 pub mod inventory;
 mod meta;
-pub mod pan;
+/// Card-number detection, from `kubepci-pan` (shared with the audit detection rules).
+pub use kubepci_pan as pan;
 pub mod pci;
 pub mod registry;
 mod rules;

@@ -26,16 +26,36 @@ pub struct App {
 }
 
 pub fn app_with(cfg: StoreConfig, max_body: usize) -> App {
+    app_with_rules(cfg, max_body, None)
+}
+
+/// The router with detection by `rules` (none: no detection), forwarding nowhere.
+pub fn app_with_rules(
+    cfg: StoreConfig,
+    max_body: usize,
+    rules: Option<Arc<kubepci_detect::Engine>>,
+) -> App {
     let dir = cfg.dir.clone();
     let (store, _) = Store::open(cfg).expect("store opens");
+    let (metrics, _registry) = kubepci_auditlog_server::metrics::AuditMetrics::new();
     let (appender, writer) =
         spawn_writer(store, signer(), WriterConfig::default()).expect("writer");
+    let forwarder = kubepci_auditlog_server::forward::Forwarder::start(
+        &kubepci_auditlog_server::ForwardConfig::default(),
+        metrics.clone(),
+    );
     let state = Arc::new(AppState {
         appender,
         data_dir: dir,
         max_body_bytes: max_body,
         max_concurrent_requests: 8,
         commit_timeout: Duration::from_secs(20),
+        detection: Arc::new(kubepci_auditlog_server::Detection::new(
+            rules,
+            forwarder,
+            metrics.clone(),
+        )),
+        metrics,
     });
     App {
         router: router(state),

@@ -95,6 +95,66 @@ impl Setup {
         Server { child, addr }
     }
 
+    /// Like [`Setup::serve`] with `--metrics-listen 127.0.0.1:0`: returns the server, the
+    /// metrics address and every later line of its stdout (the forwarded alerts).
+    pub fn serve_with_metrics(
+        &self,
+        extra: &[&str],
+    ) -> (Server, SocketAddr, std::sync::mpsc::Receiver<String>) {
+        let s = |p: &Path| p.to_string_lossy().into_owned();
+        let mut child = Command::new(BIN)
+            .args([
+                "audit",
+                "serve",
+                "--data",
+                &s(&self.data),
+                "--key",
+                &s(&self.key),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &s(&self.files.server_cert),
+                "--tls-key",
+                &s(&self.files.server_key),
+                "--client-ca",
+                &s(&self.files.ca),
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kubepci audit serve");
+        let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        reader.read_line(&mut first).expect("listen line");
+        let mut second = String::new();
+        reader.read_line(&mut second).expect("metrics line");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on https://")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .parse()
+            .expect("socket address");
+        let metrics = second
+            .trim()
+            .strip_prefix("metrics on http://")
+            .and_then(|m| m.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
+            .parse()
+            .expect("metrics address");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (Server { child, addr }, metrics, rx)
+    }
+
     pub fn s(&self, p: &Path) -> String {
         p.to_string_lossy().into_owned()
     }
