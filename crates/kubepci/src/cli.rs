@@ -29,4 +29,6 @@ pub(crate) enum Command {
     Audit(commands::audit::AuditArgs),
     /// Signing keys for audit-log checkpoints
     Keys(commands::keys::KeysArgs),
+    /// Gatekeeper templates and ValidatingAdmissionPolicies: run their test suites
+    Policy(commands::policy::PolicyArgs),
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod keys;
+pub(crate) mod policy;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod segmentation;
@@ -34,5 +35,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Segmentation(args) => segmentation::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Policy(args) => policy::run(args),
     }
 }
