@@ -23,6 +23,7 @@ mod policy;
 pub mod rego;
 pub mod request;
 pub mod resources;
+mod rule;
 pub mod selector;
 mod source;
 pub mod suite;
@@ -36,4 +37,5 @@ pub use policy::{
     SEVERITY_ANNOTATION, Violation,
 };
 pub use request::{GroupVersionKind, Operation, Request};
+pub use rule::PolicyRule;
 pub use source::{PolicySource, Sources};
