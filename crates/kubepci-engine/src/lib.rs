@@ -13,6 +13,7 @@
 //!
 //! The engine does no network I/O and no async; it reads only the input files it is given.
 
+pub mod admission;
 mod config;
 // Gatekeeper templates and ValidatingAdmissionPolicies
 mod policies;

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use kubepci_k8s::Inventory;
 use kubepci_model::Node;
 use kubepci_rules::loaded::{ANY_KIND, LoadedMeta, intern};
-use kubepci_rules::{Context, Rule, RuleMeta, RuleRef};
+use kubepci_rules::{Admission, Context, Rule, RuleMeta, RuleRef};
 
 use crate::cluster::{Cluster, InventoryEntry, RegoInventory};
 use crate::policy::{Engine, Policy, PolicySet};
@@ -93,6 +93,14 @@ fn meta_of(policy: &Policy) -> LoadedMeta {
         severity: policy.severity,
         kinds,
         pci: policy.pci.clone(),
+        // At admission the webhook's inventory holds the object and every Namespace, which
+        // is what matching (namespaceSelector) and CEL's namespaceObject read. Referential
+        // templates read the whole inventory (data.inventory): they run in scans only.
+        admission: if policy.reads_inventory() {
+            Admission::ScanOnly
+        } else {
+            Admission::Object
+        },
         docs,
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use kubepci_model::Severity;
 
-use crate::{Rule, RuleMeta, Target};
+use crate::{Admission, Rule, RuleMeta, Target};
 
 /// A rule to run: one of the compiled catalogue, or one loaded at run time.
 #[derive(Clone)]
@@ -66,6 +66,8 @@ pub struct LoadedMeta {
     pub kinds: Vec<String>,
     /// PCI DSS v4.0.1 requirement IDs, primary first (from the table, hence `'static`).
     pub pci: Vec<&'static str>,
+    /// How it runs in the admission webhook.
+    pub admission: Admission,
     /// Markdown documentation.
     pub docs: String,
 }
@@ -94,6 +96,7 @@ pub fn intern(meta: LoadedMeta) -> &'static RuleMeta {
         target: Target::Inventory(Box::leak(kinds.into_boxed_slice())),
         pci: Box::leak(meta.pci.clone().into_boxed_slice()),
         tags: &[],
+        admission: meta.admission,
         docs: leak(meta.docs.clone()),
     }));
     interned.insert(meta, rule_meta);
@@ -112,6 +115,7 @@ mod tests {
             severity: Severity::High,
             kinds: vec!["Pod".to_owned()],
             pci: vec!["2.2.6"],
+            admission: Admission::Object,
             docs: "d".to_owned(),
         }
     }
