@@ -233,6 +233,16 @@ async fn lists_follows_events_relists_after_410_and_skips_absent_kinds() {
             .expect("the policy");
         assert_eq!(policy.api_version(), "networking.k8s.io/v1");
     }
+    let namespace_watches = |requests: &[String]| {
+        requests
+            .iter()
+            .filter(|r| r.starts_with("/api/v1/namespaces?") && r.contains("watch=true"))
+            .count()
+    };
+    eventually("a watch after the relist", || {
+        namespace_watches(&replay.lock().expect("replay").requests) >= 2
+    })
+    .await;
     let requests = replay.lock().expect("replay").requests.clone();
     let watches: Vec<&String> = requests
         .iter()

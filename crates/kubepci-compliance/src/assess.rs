@@ -701,11 +701,11 @@ fn scope_statement(evidence: &Evidence<'_>, entity: Entity) -> ScopeStatement {
 }
 
 /// The requirements a rule's findings count under.
-fn requirements_of_rules<'a>(scan: &'a ScanDocument, rules: &[&str]) -> Vec<String> {
+fn requirements_of_rules<'a>(scan: &'a ScanDocument, rules: &[String]) -> Vec<String> {
     let set: BTreeSet<&'a str> = scan
         .rules
         .iter()
-        .filter(|r| rules.contains(&r.id.as_str()))
+        .filter(|r| rules.contains(&r.id))
         .flat_map(|r| r.pci.iter().map(String::as_str))
         .collect();
     set.into_iter().map(str::to_owned).collect()
@@ -752,19 +752,19 @@ fn waiver_records(
     for f in &scan.findings {
         let Some(w) = &f.waiver else { continue };
         if seen.insert(w.id.clone()) {
-            let rules: Vec<&str> = scan
+            let rules: Vec<String> = scan
                 .findings
                 .iter()
                 .filter(|g| g.waiver.as_ref().is_some_and(|x| x.id == w.id))
-                .map(|g| g.rule_id.as_str())
+                .map(|g| g.rule_id.clone())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
             records.push(WaiverRecord {
                 id: w.id.clone(),
                 state: "not-in-register".into(),
-                rules: rules.iter().map(|r| (*r).to_owned()).collect(),
                 requirements: requirements_of_rules(scan, &rules),
+                rules,
                 findings: covered(&w.id),
                 approver: None,
                 justification: None,
@@ -784,9 +784,9 @@ fn waiver_attention(
     as_of: Date,
 ) -> Vec<AttentionItem> {
     let mut items = Vec::new();
-    let affected = |rules: &[&str]| requirements_of_rules(scan, rules);
+    let affected = |rules: &[String]| requirements_of_rules(scan, rules);
     for note in &scan.waiver_notes {
-        let rules: Vec<&str> = register
+        let rules: Vec<String> = register
             .and_then(|r| r.waivers.iter().find(|w| w.id == note.id))
             .map(|w| w.rules.clone())
             .unwrap_or_default();

@@ -12,9 +12,11 @@
 //! certificateExpiryWarningDays: 30   # KP4008: report certificates expiring this soon
 //! maxCertificateLifetimeDays: 397    # KP4007: longest accepted certificate lifetime
 //! encryptedStorageClasses: [gp3-encrypted]   # KP3202: approved classes for CDE volumes
+//! policies: [policies/]   # Gatekeeper templates and ValidatingAdmissionPolicies to run too
 //! ```
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use kubepci_k8s::LabelKeys;
 use kubepci_model::Scope;
@@ -99,10 +101,16 @@ pub struct RawConfig {
     /// use it when the scan's input has no Namespace objects.
     #[serde(default)]
     pub scopes: BTreeMap<String, ScopeValue>,
-    /// Rules (IDs or names) that never run.
+    /// Rules (IDs or names) that never run; loaded policies by their ID
+    /// (`gk:<Kind>/<name>`, `vap:<policy>/<binding>`).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub disable: Vec<serde_saphyr::Spanned<String>>,
+    /// Gatekeeper ConstraintTemplates (with their Constraints) and ValidatingAdmissionPolicies
+    /// (with their bindings and parameters) to run beside the catalogue: files or
+    /// directories, relative to this file.
+    #[serde(default)]
+    pub policies: Vec<PathBuf>,
 
     // Rule settings (`kubepci_rules::Settings`), one key per section.
     /// Label keys of the scope model (scope, zone, stores-chd, security level).
@@ -158,8 +166,12 @@ fn default_exempt_namespaces() -> Vec<String> {
 pub struct Config {
     /// Namespace scope overrides.
     pub scopes: BTreeMap<String, Scope>,
-    /// Disabled rules (IDs).
+    /// Disabled rules (IDs; loaded policies' IDs are interned when their policies load).
     pub disabled: Vec<&'static str>,
+    /// Disabled loaded policies, by ID (checked once the policies are loaded).
+    pub disabled_policies: Vec<String>,
+    /// Policy files and directories (resolved against the configuration file's directory).
+    pub policies: Vec<PathBuf>,
     /// Rule parameters.
     pub settings: kubepci_rules::Settings,
     /// What the admission webhook does with findings.
@@ -193,7 +205,12 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
         return Err(error(format!("unexpected kind `{k}` (expected Config)")));
     }
     let mut disabled = Vec::new();
+    let mut disabled_policies = Vec::new();
     for name in &raw.disable {
+        if name.value.starts_with("gk:") || name.value.starts_with("vap:") {
+            disabled_policies.push(name.value.clone());
+            continue;
+        }
         let rule = kubepci_rules::find(&name.value).ok_or_else(|| ConfigError {
             file: file.to_owned(),
             line: u32::try_from(name.referenced.line()).unwrap_or(0),
@@ -240,6 +257,12 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
             .map(|(ns, s)| (ns, s.into()))
             .collect(),
         disabled,
+        disabled_policies,
+        policies: raw
+            .policies
+            .iter()
+            .map(|p| Path::new(file).parent().unwrap_or(Path::new("")).join(p))
+            .collect(),
         settings,
     })
 }
@@ -401,6 +424,23 @@ mod tests {
             committed == expected,
             "docs/kubepci.schema.json is stale; regenerate with KUBEPCI_BLESS=1 cargo test -p kubepci-engine"
         );
+    }
+
+    #[test]
+    fn policies_are_relative_to_the_configuration() {
+        let config = load_config(
+            "deploy/kubepci.yaml",
+            "policies: [policies/, /etc/kubepci/vap.yaml]\ndisable: [\"gk:K8sRequiredLabels/owner\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.policies,
+            [
+                PathBuf::from("deploy/policies/"),
+                PathBuf::from("/etc/kubepci/vap.yaml")
+            ]
+        );
+        assert_eq!(config.disabled_policies, ["gk:K8sRequiredLabels/owner"]);
     }
 
     #[test]

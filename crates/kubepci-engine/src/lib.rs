@@ -5,6 +5,8 @@
 //! - [`WaiverRegister`]: the waiver register (PCI exceptions and compensating controls),
 //!   validated (justification, approver, creation and expiry dates, expiry at most 365 days
 //!   after creation) and applied: waived findings stay findings, marked with the waiver.
+//! - [`load_policies`]: Gatekeeper ConstraintTemplates and ValidatingAdmissionPolicies
+//!   (`--policies`, `policies:`), each constraint or binding a rule of the same engine.
 //! - [`scan`]: loads the inputs in parallel (parsing only kinds some selected rule reads),
 //!   indexes them, runs the selected rules in parallel and returns a [`ScanReport`] in a
 //!   deterministic order.
@@ -13,6 +15,8 @@
 
 pub mod admission;
 mod config;
+// Gatekeeper templates and ValidatingAdmissionPolicies
+mod policies;
 mod scan;
 // segmentation
 mod segmentation_config;
@@ -21,6 +25,8 @@ mod waivers;
 
 pub use config::{Config, ConfigError, RawConfig, config_schema, load_config};
 pub use kubepci_k8s::ScopeSource;
+pub use kubepci_policy::Engine as PolicyEngine;
+pub use policies::{LoadedPolicies, PolicyLoadError, load_policies};
 pub use scan::{
     Input, LoadedInventory, ScanOptions, ScanReport, load_inventory, load_inventory_inputs, scan,
     scan_inputs,

@@ -7,7 +7,8 @@ use kubepci_k8s::source::InputPath;
 use kubepci_k8s::{InputError, Inventory, KindFilter, LoadStats, Loaded, NamespaceInfo, load};
 use kubepci_model::{Finding, ObjectRef};
 use kubepci_rules::inventory::{CERTIFICATE_KINDS, CertificateEntry, certificates};
-use kubepci_rules::{Rule, RuleMeta, Shared, run_rule_shared};
+use kubepci_rules::loaded::ANY_KIND;
+use kubepci_rules::{RuleMeta, RuleRef, Shared, run_rule_shared};
 use rayon::prelude::*;
 use time::Date;
 
@@ -27,8 +28,8 @@ pub struct Input {
 pub struct ScanOptions {
     /// The configuration.
     pub config: Config,
-    /// The rules to run (see [`crate::RuleSelection`]).
-    pub rules: Vec<&'static dyn Rule>,
+    /// The rules to run (see [`crate::RuleSelection`]): compiled ones and loaded policies.
+    pub rules: Vec<RuleRef>,
     /// The waiver register, if any.
     pub waivers: Option<WaiverRegister>,
     /// Namespace assumed for namespaced objects that name none (`kubectl apply -n`).
@@ -62,9 +63,23 @@ pub struct ScanReport {
     pub elapsed: Duration,
 }
 
+impl ScanReport {
+    /// The metadata of a rule that ran (compiled or loaded).
+    #[must_use]
+    pub fn rule(&self, id: &str) -> Option<&'static RuleMeta> {
+        self.rules.iter().copied().find(|m| m.id == id)
+    }
+}
+
 /// The kinds the selected rules need parsed (plus Namespaces, which carry scope, and what the
-/// certificate inventory reads).
-fn kind_filter(rules: &[&'static dyn Rule]) -> KindFilter {
+/// certificate inventory reads); every kind when a rule reads any.
+fn kind_filter(rules: &[RuleRef]) -> KindFilter {
+    if rules
+        .iter()
+        .any(|r| r.meta().target.kinds().contains(&ANY_KIND))
+    {
+        return KindFilter::All;
+    }
     let mut kinds: HashSet<String> = rules
         .iter()
         .flat_map(|r| r.meta().target.kinds().iter().map(|k| (*k).to_owned()))
@@ -208,7 +223,7 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         .par_iter()
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
-            run_rule_shared(*rule, &inventory, settings, &shared, &mut out);
+            run_rule_shared(&**rule, &inventory, settings, &shared, &mut out);
             out
         })
         .collect();

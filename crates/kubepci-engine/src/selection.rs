@@ -1,6 +1,6 @@
 //! Which rules a scan runs.
 
-use kubepci_rules::{RULES, Rule, Tag};
+use kubepci_rules::{RULES, Rule, RuleRef, Tag};
 
 /// A rule selection error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,11 +38,61 @@ fn expand(selector: &str) -> Result<Vec<&'static dyn Rule>, SelectionError> {
 }
 
 impl RuleSelection {
-    /// The selected rules, in catalogue order.
+    /// The selected rules of the compiled catalogue, in catalogue order.
     ///
     /// # Errors
     /// A selector that names no rule or group.
-    pub fn resolve(&self, disabled: &[&str]) -> Result<Vec<&'static dyn Rule>, SelectionError> {
+    pub fn resolve(&self, disabled: &[&str]) -> Result<Vec<RuleRef>, SelectionError> {
+        self.resolve_with(disabled, &[])
+    }
+
+    /// The selected rules of the catalogue, then of `loaded` (policies loaded at run time,
+    /// selected by ID like the catalogue's, and never by a group).
+    ///
+    /// # Errors
+    /// A selector that names no rule, group or loaded rule.
+    pub fn resolve_with(
+        &self,
+        disabled: &[&str],
+        loaded: &[RuleRef],
+    ) -> Result<Vec<RuleRef>, SelectionError> {
+        let is_loaded = |s: &String| loaded.iter().any(|r| r.meta().id == s.as_str());
+        let compiled = RuleSelection {
+            only: self
+                .only
+                .iter()
+                .filter(|s| !is_loaded(s))
+                .cloned()
+                .collect(),
+            skip: self
+                .skip
+                .iter()
+                .filter(|s| !is_loaded(s))
+                .cloned()
+                .collect(),
+        };
+        // `--rules` naming only loaded rules runs no compiled rule.
+        let only_loaded = !self.only.is_empty() && compiled.only.is_empty();
+        let mut rules = if only_loaded {
+            Vec::new()
+        } else {
+            compiled.resolve_compiled(disabled)?
+        };
+        rules.extend(
+            loaded
+                .iter()
+                .filter(|r| {
+                    let id = r.meta().id;
+                    (self.only.is_empty() || self.only.iter().any(|s| s == id))
+                        && !self.skip.iter().any(|s| s == id)
+                        && !disabled.contains(&id)
+                })
+                .cloned(),
+        );
+        Ok(rules)
+    }
+
+    fn resolve_compiled(&self, disabled: &[&str]) -> Result<Vec<RuleRef>, SelectionError> {
         let mut chosen: Vec<&str> = if self.only.is_empty() {
             RULES.iter().map(|r| r.meta().id).collect()
         } else {
@@ -61,6 +111,7 @@ impl RuleSelection {
             .iter()
             .copied()
             .filter(|r| chosen.contains(&r.meta().id))
+            .map(RuleRef::from)
             .collect())
     }
 }

@@ -5,7 +5,7 @@
 //! kind: WaiverRegister
 //! waivers:
 //!   - id: W-2026-014
-//!     rules: [KP1004]                     # IDs or names
+//!     rules: [KP1004]                     # IDs or names; loaded policies by ID (gk:…, vap:…)
 //!     match:                              # globs; omit to match only annotated objects
 //!       namespace: monitoring
 //!       kind: DaemonSet
@@ -99,8 +99,8 @@ struct RawMatch {
 pub struct Waiver {
     /// Register id.
     pub id: String,
-    /// Rule IDs it covers.
-    pub rules: Vec<&'static str>,
+    /// Rule IDs it covers (catalogue IDs, or IDs of loaded policies: `gk:…`, `vap:…`).
+    pub rules: Vec<String>,
     /// Namespace glob, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -367,14 +367,20 @@ pub fn parse_waivers(file: &str, text: &str) -> Result<WaiverRegister, WaiverErr
         }
         let mut rules = Vec::new();
         for rule in &w.rules.value {
-            let found = kubepci_rules::find(rule.value.trim()).ok_or_else(|| {
+            let name = rule.value.trim();
+            // Policies load separately; their IDs are taken as written.
+            if name.starts_with("gk:") || name.starts_with("vap:") {
+                rules.push(name.to_owned());
+                continue;
+            }
+            let found = kubepci_rules::find(name).ok_or_else(|| {
                 at(
                     file,
                     rule,
                     format!("waiver {id}: unknown rule `{}`", rule.value),
                 )
             })?;
-            rules.push(found.meta().id);
+            rules.push(found.meta().id.to_owned());
         }
         let glob = |field: &Option<Spanned<String>>| -> Result<Option<(String, GlobMatcher)>, WaiverError> {
             field
@@ -441,7 +447,7 @@ impl WaiverRegister {
         for finding in findings.iter_mut() {
             let pointed = annotations.get(&finding.object);
             let covers = |w: &Waiver| {
-                w.rules.contains(&finding.rule_id)
+                w.rules.iter().any(|r| r == finding.rule_id)
                     && (w.selects(&finding.object)
                         || pointed.is_some_and(|ids| ids.contains(&w.id)))
             };

@@ -133,21 +133,126 @@ pub(crate) fn peek_kind(text: &str) -> Option<&str> {
 pub(crate) fn parse_document(
     doc: DocSlice<'_>,
 ) -> Result<Option<Node>, (Position, InputErrorKind)> {
-    let mut builder = Builder::new(doc.first_line);
-    let mut parser = Parser::new_from_str(doc.text);
+    let mut text = std::borrow::Cow::Borrowed(doc.text);
+    // Each repair re-indents one quoted scalar; a document has few of them.
+    for _ in 0..64 {
+        match parse_text(&text, doc.first_line) {
+            Err(Failure::QuotedIndent { error, line, col }) => {
+                match reindent_quoted_scalar(&text, line, col) {
+                    Some(repaired) => text = std::borrow::Cow::Owned(repaired),
+                    None => return Err(error),
+                }
+            }
+            Err(Failure::Other(error)) => return Err(error),
+            Ok(node) => return Ok(node),
+        }
+    }
+    parse_text(&text, doc.first_line).map_err(|f| match f {
+        Failure::QuotedIndent { error, .. } | Failure::Other(error) => error,
+    })
+}
+
+/// saphyr-parser's message for a quoted scalar whose continuation lines are indented less
+/// than the YAML 1.2 grammar asks.
+const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+
+enum Failure {
+    /// A quoted scalar starting at `line` (1-based) and `col` (0-based) of the text has
+    /// under-indented continuation lines.
+    QuotedIndent {
+        error: (Position, InputErrorKind),
+        line: usize,
+        col: usize,
+    },
+    Other((Position, InputErrorKind)),
+}
+
+fn parse_text(text: &str, first_line: u32) -> Result<Option<Node>, Failure> {
+    let mut builder = Builder::new(first_line);
+    let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            (
+            let error = (
                 builder.pos_of(m.line(), m.col()),
                 InputErrorKind::Yaml(e.info().to_owned()),
-            )
+            );
+            if e.info() == QUOTED_INDENT {
+                Failure::QuotedIndent {
+                    error,
+                    line: m.line(),
+                    col: m.col(),
+                }
+            } else {
+                Failure::Other(error)
+            }
         })?;
-        if builder.handle(event, span)? {
+        if builder.handle(event, span).map_err(Failure::Other)? {
             break;
         }
     }
     Ok(builder.root.take())
+}
+
+/// Go's YAML library, and so kubectl, accepts a multi-line quoted scalar whose continuation
+/// lines are indented no deeper than its key; saphyr-parser follows the YAML 1.2 grammar and
+/// rejects it. Leading white space of a quoted scalar's continuation lines is not part of
+/// its value (line folding strips it), so indenting those lines to the opening quote's column
+/// changes no value: the document then parses as kubectl reads it. Lines and the columns of
+/// every other line stay as they were. `None` when no quoted scalar starts at `line`/`col`.
+fn reindent_quoted_scalar(text: &str, line: usize, col: usize) -> Option<String> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    let start = line_start + text[line_start..].char_indices().nth(col).map(|(i, _)| i)?;
+    let quote = text[start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '"' || *c == '\'')?;
+    let indent = " ".repeat(col + 1);
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(&text[..=start]);
+    let mut chars = text[start + 1..].char_indices();
+    let mut closed_at = None;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if quote == '"' => {
+                out.push(c);
+                if let Some((_, next)) = chars.next() {
+                    out.push(next);
+                    if next == '\n' {
+                        push_indent(&mut out, &text[start + 1 + i + 2..], &indent);
+                    }
+                }
+            }
+            '\'' if quote == '\'' && text[start + 1 + i + 1..].starts_with('\'') => {
+                out.push_str("''");
+                chars.next();
+            }
+            c if c == quote => {
+                closed_at = Some(start + 1 + i);
+                break;
+            }
+            '\n' => {
+                out.push(c);
+                push_indent(&mut out, &text[start + 1 + i + 1..], &indent);
+            }
+            _ => out.push(c),
+        }
+    }
+    let end = closed_at?;
+    out.push_str(&text[end..]);
+    Some(out)
+}
+
+/// Adds the spaces that bring the line starting `rest` to `indent`.
+fn push_indent(out: &mut String, rest: &str, indent: &str) {
+    let have = rest.len() - rest.trim_start_matches(' ').len();
+    if have < indent.len() && !rest.starts_with(['\n', '\r']) {
+        out.push_str(&indent[have..]);
+    }
 }
 
 enum Frame {
@@ -427,6 +532,24 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_scalars_indented_like_their_key_parse_as_kubectl_reads_them() {
+        let text = "spec:\n  properties:\n    description: \"When set the TLS {} is optional, defaults\n    to false.\"\n    other: 'a\n    b'\n  next: 1\n";
+        let docs = split_documents(text);
+        let node = parse_document(docs[0]).expect("parses").expect("not empty");
+        let props = node
+            .get("spec")
+            .and_then(|s| s.get("properties"))
+            .expect("properties");
+        assert_eq!(
+            props.get("description").and_then(Node::as_str),
+            Some("When set the TLS {} is optional, defaults to false.")
+        );
+        assert_eq!(props.get("other").and_then(Node::as_str), Some("a b"));
+        let next = node.get("spec").and_then(|s| s.get("next")).expect("next");
+        assert_eq!(next.pos.line, 7);
+    }
 
     fn parse(text: &str) -> Node {
         let docs = split_documents(text);

@@ -268,10 +268,10 @@ pub fn document(report: &ScanReport, options: &RenderOptions) -> ScanDocument {
             .collect::<BTreeMap<_, _>>()
     };
     let pci_of = |id: &str| -> (String, Vec<String>) {
-        kubepci_rules::find(id).map_or_else(Default::default, |r| {
+        report.rule(id).map_or_else(Default::default, |m| {
             (
-                r.meta().name.to_owned(),
-                r.meta().pci.iter().map(|s| (*s).to_owned()).collect(),
+                m.name.to_owned(),
+                m.pci.iter().map(|s| (*s).to_owned()).collect(),
             )
         })
     };

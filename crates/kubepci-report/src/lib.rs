@@ -22,7 +22,7 @@ mod summary;
 pub mod table;
 
 pub use kubepci_engine::ScanReport;
-pub use summary::{RequirementSummary, Summary};
+pub use summary::{RequirementSummary, Summary, UNMAPPED};
 
 use kubepci_model::Severity;
 

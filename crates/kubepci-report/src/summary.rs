@@ -40,6 +40,10 @@ pub struct RequirementSummary {
     pub waived: usize,
 }
 
+/// The requirement row of rules mapped to no PCI DSS requirement (policies loaded without
+/// a `kubepci.io/pci` annotation).
+pub const UNMAPPED: &str = "unmapped";
+
 fn principals<'a>(pci_refs: &[&'a str]) -> Vec<&'a str> {
     let mut p: Vec<&str> = pci_refs.iter().map(|id| pci::principal_of(id)).collect();
     p.dedup();
@@ -82,6 +86,34 @@ impl Summary {
                 .findings
                 .iter()
                 .filter(|f| rules.contains(&f.rule_id))
+            {
+                if f.is_waived() {
+                    entry.waived += 1;
+                } else {
+                    *entry.open.entry(f.severity).or_insert(0) += 1;
+                }
+            }
+            by_requirement.push(entry);
+        }
+        // Loaded policies without a `kubepci.io/pci` annotation.
+        let unmapped: Vec<&str> = report
+            .rules
+            .iter()
+            .filter(|m| m.pci.is_empty())
+            .map(|m| m.id)
+            .collect();
+        if !unmapped.is_empty() {
+            let mut entry = RequirementSummary {
+                id: UNMAPPED,
+                title: "Not mapped to a PCI DSS requirement",
+                rules: unmapped.len(),
+                open: BTreeMap::new(),
+                waived: 0,
+            };
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| unmapped.contains(&f.rule_id))
             {
                 if f.is_waived() {
                     entry.waived += 1;

@@ -62,14 +62,14 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     );
     let (waived, open): (Vec<&Finding>, Vec<&Finding>) =
         report.findings.iter().partition(|f| f.is_waived());
-    write_group(&mut out, &p, &open);
+    write_group(&mut out, &p, report, &open);
     if !waived.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
             p.bold("Waived findings (still findings; covered by the waiver register)")
         );
-        write_group(&mut out, &p, &waived);
+        write_group(&mut out, &p, report, &waived);
     }
     if !report.errors.is_empty() {
         let _ = writeln!(
@@ -122,7 +122,7 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     out
 }
 
-fn write_group(out: &mut String, p: &Paint, findings: &[&Finding]) {
+fn write_group(out: &mut String, p: &Paint, report: &ScanReport, findings: &[&Finding]) {
     let mut current_file: Option<&str> = None;
     for f in findings {
         let file = f.location.as_ref().map_or("(no file)", |l| &*l.file);
@@ -134,9 +134,13 @@ fn write_group(out: &mut String, p: &Paint, findings: &[&Finding]) {
             .location
             .as_ref()
             .map_or_else(String::new, |l| format!("{}:{}", l.line, l.column));
-        let meta = kubepci_rules::find(f.rule_id).map(|r| r.meta());
+        let meta = report.rule(f.rule_id);
         let name = meta.map_or("", |m| m.name);
-        let pci_refs = meta.map_or_else(String::new, |m| m.pci.join(", "));
+        let pci_refs = match meta {
+            Some(m) if m.pci.is_empty() => "unmapped".to_owned(),
+            Some(m) => m.pci.join(", "),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
             "  {:<8} {} {} {}  {}",
@@ -178,16 +182,18 @@ fn write_requirements(out: &mut String, p: &Paint, summary: &Summary) {
     );
     for r in &summary.by_requirement {
         let n = |s: Severity| r.open.get(&s).copied().unwrap_or(0);
-        let title: String = if r.title.chars().count() > 58 {
-            format!("{}…", r.title.chars().take(57).collect::<String>())
+        // Requirement and title share 63 columns (`unmapped` is longer than an ID).
+        let width = 62 - r.id.chars().count().max(4);
+        let title: String = if r.title.chars().count() > width {
+            format!("{}…", r.title.chars().take(width - 1).collect::<String>())
         } else {
             r.title.to_owned()
         };
+        let label = format!("{:<4} {title}", r.id);
         let _ = writeln!(
             out,
-            "  {:<4} {:<58} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>6}",
-            r.id,
-            title,
+            "  {:<63} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>6}",
+            label,
             r.rules,
             n(Severity::Critical),
             n(Severity::High),

@@ -21,6 +21,7 @@ pub mod docgen;
 mod docs;
 pub mod duration;
 pub mod inventory;
+pub mod loaded;
 mod meta;
 /// Card-number detection, from `kubepci-pan` (shared with the audit detection rules).
 pub use kubepci_pan as pan;
@@ -35,6 +36,7 @@ pub use context::{Context, NetworkRef, Shared};
 pub use date::Day;
 pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
+pub use loaded::{LoadedMeta, RuleRef};
 pub use meta::{Admission, Rule, RuleMeta, Tag, Target};
 pub use registry::{RULES, find, run_rule, run_rule_on, run_rule_shared};
 pub use settings::{SECURITY_LEVEL_LABEL, SegmentationSettings, Settings};

@@ -102,7 +102,8 @@ impl Tag {
 /// A rule's metadata, declared with `declare_rule!`.
 #[derive(Debug, Serialize)]
 pub struct RuleMeta {
-    /// Stable ID: `KP` and four digits. Never a PCI number; never reused.
+    /// Stable ID: `KP` and four digits (never a PCI number, never reused); `gk:…` / `vap:…`
+    /// for policies loaded at run time (see [`crate::loaded`]).
     pub id: &'static str,
     /// kebab-case name, e.g. `privileged-container`.
     pub name: &'static str,

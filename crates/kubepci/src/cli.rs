@@ -36,6 +36,8 @@ pub(crate) enum Command {
     /// Write a compliant baseline: CDE namespace, default-deny policies, audit and encryption
     /// configuration
     Init(commands::init::InitArgs),
+    /// Gatekeeper templates and ValidatingAdmissionPolicies: run their test suites
+    Policy(commands::policy::PolicyArgs),
 }
 
 impl Command {

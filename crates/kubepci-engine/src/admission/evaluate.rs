@@ -8,16 +8,17 @@ use std::time::{Duration, Instant};
 
 use kubepci_k8s::{InputError, Inventory, KindFilter, Object, load};
 use kubepci_model::{Finding, ObjectRef, Scope};
-use kubepci_rules::{Admission, Rule, Shared, run_rule_on};
+use kubepci_rules::loaded::ANY_KIND;
+use kubepci_rules::{Admission, RuleRef, Shared, run_rule_on};
 use time::Date;
 
 use super::context::{ContextSource, ContextStore};
 use crate::{ScanOptions, WAIVER_ANNOTATION};
 
 /// How a kind is checked: the rules that read it and the context kinds they need.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct KindPlan {
-    rules: Vec<&'static dyn Rule>,
+    rules: Vec<RuleRef>,
     /// Kinds whose objects in the request's namespace (and cluster-scoped ones) are read.
     namespace_kinds: Vec<&'static str>,
     /// Kinds whose objects in every namespace are read.
@@ -105,6 +106,8 @@ pub struct Evaluation {
 pub struct Admitter {
     options: ScanOptions,
     plans: HashMap<&'static str, KindPlan>,
+    /// The plan of kinds no rule names, when rules apply to every kind (loaded policies).
+    any_kind: Option<KindPlan>,
     filter: KindFilter,
     settings: Mutex<(Option<Date>, Arc<kubepci_rules::Settings>)>,
 }
@@ -129,8 +132,11 @@ impl Admitter {
             }
             let kinds = meta.target.kinds();
             for kind in kinds {
+                if *kind == ANY_KIND {
+                    continue;
+                }
                 let plan = plans.entry(kind).or_default();
-                plan.rules.push(*rule);
+                plan.rules.push(rule.clone());
                 let needed = match meta.admission {
                     Admission::Namespace => &mut plan.namespace_kinds,
                     Admission::Cluster => &mut plan.cluster_kinds,
@@ -143,13 +149,34 @@ impl Admitter {
                 }
             }
         }
-        let mut wanted: HashSet<String> = plans.keys().map(|k| (*k).to_owned()).collect();
-        wanted.insert("Namespace".to_owned());
+        // Rules of every kind join every plan, and make the plan of the other kinds.
+        let any: Vec<RuleRef> = options
+            .rules
+            .iter()
+            .filter(|r| r.meta().admission.at_admission())
+            .filter(|r| r.meta().target.kinds().contains(&ANY_KIND))
+            .cloned()
+            .collect();
+        let any_kind = (!any.is_empty()).then(|| KindPlan {
+            rules: any.clone(),
+            ..KindPlan::default()
+        });
+        for plan in plans.values_mut() {
+            plan.rules.extend(any.iter().cloned());
+        }
+        let filter = if any_kind.is_some() {
+            KindFilter::All
+        } else {
+            let mut wanted: HashSet<String> = plans.keys().map(|k| (*k).to_owned()).collect();
+            wanted.insert("Namespace".to_owned());
+            KindFilter::Only(wanted)
+        };
         let settings = Arc::new(options.config.settings.clone());
         Self {
             options,
             plans,
-            filter: KindFilter::Only(wanted),
+            any_kind,
+            filter,
             settings: Mutex::new((None, settings)),
         }
     }
@@ -158,7 +185,7 @@ impl Admitter {
     /// allowed without being read.
     #[must_use]
     pub fn reads_kind(&self, kind: &str) -> bool {
-        self.plans.contains_key(kind)
+        self.plans.contains_key(kind) || self.any_kind.is_some()
     }
 
     /// The kinds some admission rule reads, sorted: what the webhook configuration must send.
@@ -281,7 +308,7 @@ impl Admitter {
     ) -> Evaluation {
         let start = Instant::now();
         let settings = self.settings_on(date);
-        let Some(plan) = self.plans.get(object.kind()) else {
+        let Some(plan) = self.plans.get(object.kind()).or(self.any_kind.as_ref()) else {
             return Evaluation {
                 scope: Scope::Unscoped,
                 object: object.id,
@@ -310,7 +337,14 @@ impl Admitter {
             if controlled && rule.meta().target == kubepci_rules::Target::PodTemplates {
                 continue;
             }
-            run_rule_on(*rule, &inventory, &settings, &shared, focus, &mut findings);
+            run_rule_on(
+                &**rule,
+                &inventory,
+                &settings,
+                &shared,
+                focus,
+                &mut findings,
+            );
         }
         let mut unknown_waivers = Vec::new();
         if let Some(register) = &self.options.waivers {

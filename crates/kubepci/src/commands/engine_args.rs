@@ -31,6 +31,16 @@ pub(crate) struct EngineArgs {
     /// Skip these rules (IDs, names or groups); repeatable or comma-separated
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub(crate) skip: Vec<String>,
+
+    /// Gatekeeper ConstraintTemplates with their Constraints, and ValidatingAdmissionPolicies
+    /// with their bindings and parameters, to run beside the catalogue (files or
+    /// directories; repeatable; added to `policies:` of the configuration)
+    #[arg(long = "policies", value_name = "PATH")]
+    pub(crate) policies: Vec<PathBuf>,
+
+    /// Engine for templates that carry both Rego and K8sNativeValidation (CEL) code
+    #[arg(long, value_enum, default_value_t = super::policy::EngineArg::Cel)]
+    pub(crate) policy_engine: super::policy::EngineArg,
 }
 
 impl EngineArgs {
@@ -47,7 +57,14 @@ impl EngineArgs {
             only: self.rules.clone(),
             skip: self.skip.clone(),
         };
-        let rules = selection.resolve(&config.disabled)?;
+        let loaded = load_policies(&config, &self.policies, self.policy_engine)?;
+        let disabled: Vec<&str> = config
+            .disabled
+            .iter()
+            .copied()
+            .chain(config.disabled_policies.iter().map(String::as_str))
+            .collect();
+        let rules = selection.resolve_with(&disabled, &loaded)?;
         if rules.is_empty() {
             bail!("no rule selected");
         }
@@ -105,6 +122,31 @@ fn load_register(path: Option<&PathBuf>) -> anyhow::Result<Option<WaiverRegister
         )?)
     })
     .transpose()
+}
+
+/// The policies of `--policies` and of the configuration, as rules.
+fn load_policies(
+    config: &Config,
+    extra: &[PathBuf],
+    engine: super::policy::EngineArg,
+) -> anyhow::Result<Vec<kubepci_rules::RuleRef>> {
+    let paths: Vec<PathBuf> = config.policies.iter().chain(extra).cloned().collect();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let loaded =
+        kubepci_engine::load_policies(&paths, engine.into()).context("loading policies")?;
+    for id in &config.disabled_policies {
+        if !loaded.rules.iter().any(|r| r.meta().id == id.as_str()) {
+            tracing::warn!(rule = %id, "`disable` names a policy that is not loaded");
+        }
+    }
+    tracing::info!(
+        files = loaded.files,
+        policies = loaded.rules.len(),
+        "policies loaded"
+    );
+    Ok(loaded.rules)
 }
 
 /// Today in UTC.

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod engine_args;
 pub(crate) mod init;
 pub(crate) mod keys;
+pub(crate) mod policy;
 mod post;
 pub(crate) mod report;
 pub(crate) mod rules;
@@ -43,5 +44,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(args) => keys::run(args),
         Command::Report(args) => report::run(args),
         Command::Init(args) => init::run(args),
+        Command::Policy(args) => policy::run(args),
     }
 }
