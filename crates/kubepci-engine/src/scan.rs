@@ -133,7 +133,7 @@ pub fn load_inventory(
     let loaded = read_and_load(paths, &KindFilter::Only(wanted), default_namespace);
     let (objects, errors, stats) = merge(loaded);
     LoadedInventory {
-        inventory: Inventory::new(objects, &config.scopes),
+        inventory: Inventory::with_labels(objects, &config.scopes, config.settings.labels.clone()),
         errors,
         stats,
     }
