@@ -200,11 +200,7 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
     settings.labels = raw.labels;
     settings.exempt_namespaces = raw.exempt_namespaces;
     settings.images = raw.images;
-    settings
-        .images
-        .signatures
-        .validate()
-        .map_err(error)?;
+    settings.images.signatures.validate().map_err(error)?;
     settings.vulnerabilities = raw.vulnerabilities;
     settings.rbac = raw.rbac;
     settings.platform = raw.platform;
