@@ -260,6 +260,9 @@ fn describe_webpki_error(error: &webpki::Error) -> String {
         webpki::Error::UnknownIssuer => {
             "the signing certificate does not chain to a trusted root".into()
         }
+        webpki::Error::InvalidSignatureForPublicKey => {
+            "the signing certificate does not chain to a trusted root (an issuer of that name signed it with another key)".into()
+        }
         webpki::Error::CertExpired { .. } => {
             "the signing certificate had expired at the signing time".into()
         }

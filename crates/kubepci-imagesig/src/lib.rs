@@ -34,6 +34,8 @@ mod notation;
 mod registry;
 mod rekor;
 mod scan;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod trust;
 mod verifier;
 
