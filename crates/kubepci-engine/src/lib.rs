@@ -21,7 +21,8 @@ mod waivers;
 pub use config::{Config, ConfigError, RawConfig, config_schema, load_config};
 pub use kubepci_k8s::ScopeSource;
 pub use scan::{
-    Input, LoadedInventory, ScanOptions, ScanReport, load_inventory, scan, scan_inputs,
+    Input, LoadedInventory, Prepare, ScanOptions, ScanReport, load_inventory, scan, scan_inputs,
+    scan_with,
 };
 pub use segmentation_config::RawSegmentation;
 pub use selection::{RuleSelection, SelectionError};

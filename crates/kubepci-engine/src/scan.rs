@@ -58,6 +58,9 @@ pub struct ScanReport {
     pub as_of: Date,
     /// The certificate inventory of the input (PCI DSS 4.2.1.1).
     pub certificates: Vec<CertificateEntry>,
+    /// The image signatures verified in the registries (`kubepci scan --verify-images`):
+    /// every image a signing policy covers, with its digest and signer or why it failed.
+    pub image_verifications: Vec<kubepci_rules::signatures::ImageVerification>,
     /// Time spent loading and checking.
     pub elapsed: Duration,
 }
@@ -77,10 +80,25 @@ fn kind_filter(rules: &[&'static dyn Rule]) -> KindFilter {
 /// Reads and scans files, directories' manifests and stdin.
 #[must_use]
 pub fn scan(paths: &[InputPath], options: &ScanOptions) -> ScanReport {
+    scan_with(paths, options, &mut |_, _| {})
+}
+
+/// What [`scan_with`] calls once the input is loaded, before any rule runs: it may add to
+/// the rule settings what it learns from the inventory (`--verify-images` verifies the
+/// images of the pod templates in their registries and hands the results to the rules).
+pub type Prepare<'a> = dyn FnMut(&Inventory, &mut kubepci_rules::Settings) + 'a;
+
+/// [`scan`] with a step between loading and the rules (see [`Prepare`]).
+#[must_use]
+pub fn scan_with(
+    paths: &[InputPath],
+    options: &ScanOptions,
+    prepare: &mut Prepare<'_>,
+) -> ScanReport {
     let start = Instant::now();
     let filter = kind_filter(&options.rules);
     let loaded = read_and_load(paths, &filter, options.default_namespace.as_deref());
-    finish(loaded, options, start)
+    finish(loaded, options, start, prepare)
 }
 
 /// Reads and loads every input in parallel.
@@ -167,17 +185,24 @@ pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
             )
         })
         .collect();
-    finish(loaded, options, start)
+    finish(loaded, options, start, &mut |_, _| {})
 }
 
-fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
+fn finish(
+    loaded: Vec<Loaded>,
+    options: &ScanOptions,
+    start: Instant,
+    prepare: &mut Prepare<'_>,
+) -> ScanReport {
     let (objects, errors, stats) = merge(loaded);
     let inventory = Inventory::with_labels(
         objects,
         &options.config.scopes,
         options.config.settings.labels.clone(),
     );
-    let settings = &settings_for(options);
+    let mut settings = settings_for(options);
+    prepare(&inventory, &mut settings);
+    let settings = &settings;
     // Indexes several cross-resource rules read, built once for all of them.
     let shared = Shared::default();
     let mut findings: Vec<Finding> = options
@@ -214,6 +239,7 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         objects: inventory.objects().iter().map(|o| o.id.clone()).collect(),
         as_of: options.as_of,
         certificates: certificates(&inventory),
+        image_verifications: settings.image_verifications.iter().cloned().collect(),
         elapsed: start.elapsed(),
     }
 }

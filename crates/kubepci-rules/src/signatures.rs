@@ -133,6 +133,18 @@ pub enum Outcome {
     Unavailable,
 }
 
+impl Outcome {
+    /// `verified`, `rejected` or `unavailable`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Verified => "verified",
+            Outcome::Rejected => "rejected",
+            Outcome::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// What verifying one image reference found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
