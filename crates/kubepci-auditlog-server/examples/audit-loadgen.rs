@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kubepci_auditlog::testsupport::{EventFactory, load_trace_events};
-use kubepci_auditlog_server::client::Connection;
-use kubepci_auditlog_server::testcerts::{TestPki, client_config};
+use kubepci_https::client::Connection;
+use kubepci_https::testcerts::{TestPki, client_config};
 
 fn usage() -> ! {
     eprintln!("usage: audit-loadgen certs DIR | run ADDR DIR CLIENTS BATCHES EVENTS [TRACE_DIR]");

@@ -7,30 +7,9 @@ use axum::response::{IntoResponse, Response};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// A certificate, key or CA file could not be read or parsed.
-    #[error("failed to load TLS material from {path}")]
-    TlsFile {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TLS configuration was rejected.
-    #[error("invalid TLS configuration")]
-    Tls(#[source] rustls::Error),
-    /// The client CA could not be used to verify client certificates.
-    #[error("invalid client CA")]
-    ClientCa(#[source] rustls::server::VerifierBuilderError),
-    /// Binding or accepting failed.
-    #[error("failed to {op}")]
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The listener could not be set up.
+    #[error("cannot serve")]
+    Serve(#[source] kubepci_https::ServeError),
     /// The store failed.
     #[error("audit store error")]
     Store(#[source] kubepci_auditlog::StoreError),

@@ -7,9 +7,10 @@
 //! - `GET /v1/checkpoint`: the latest signed checkpoint;
 //! - `GET /healthz`, `GET /readyz`;
 //!
-//! served over rustls (TLS 1.2+, AEAD suites only, `ring` provider) with optional client
-//! certificate authentication, the client certificate's identity being recorded as each event's
-//! source ([`serve`]); plus the whole `kubepci audit serve` lifecycle ([`run`]): the group-commit
+//! served over rustls (TLS 1.2+, AEAD suites only, `ring` provider; the HTTPS edge of
+//! `kubepci-https`, whose certificate reloads on rotation) with optional client certificate
+//! authentication, the client certificate's identity being recorded as each event's source;
+//! plus the whole `kubepci audit serve` lifecycle ([`run`]): the group-commit
 //! writer, log-file followers, retention, and graceful shutdown that signs a final checkpoint.
 //!
 //! Replies are 200 only once the batch is durable; a full disk, an I/O error or an overloaded
@@ -18,14 +19,11 @@
 //!
 //! What it is not: the store, its format and verification live in `kubepci-auditlog`.
 
-pub mod client;
 mod error;
 mod routes;
 mod serve;
-#[cfg(feature = "test-support")]
-pub mod testcerts;
-pub mod tls;
 
 pub use error::ServerError;
-pub use routes::{AppState, ClientIdentity, router};
-pub use serve::{RunOptions, RunSummary, run, serve};
+pub use kubepci_https::ClientIdentity;
+pub use routes::{AppState, router};
+pub use serve::{RunOptions, RunSummary, run};

@@ -17,10 +17,7 @@ use kubepci_auditlog::{
 use serde::Serialize;
 
 use crate::error::ApiError;
-
-/// The authenticated client of a connection, recorded as the source of its events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientIdentity(pub String);
+use kubepci_https::ClientIdentity;
 
 /// Shared state of the handlers.
 #[derive(Debug)]
@@ -85,7 +82,7 @@ async fn ingest(
     endpoint: &'static str,
     decode: fn(&[u8]) -> Result<Vec<DecodedEvent>, DecodeError>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let source = identity.map_or_else(|| "anonymous".to_owned(), |Extension(id)| id.0);
+    let source = identity.map_or_else(|| "anonymous".to_owned(), |Extension(id)| id.0.to_string());
     let bytes = body.len();
     // Parsing, hashing and compressing are CPU work: keep them off the I/O threads, and off the
     // writer thread (requests run in parallel, the writer does not).

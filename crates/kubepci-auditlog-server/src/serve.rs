@@ -7,90 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::{Extension, Router};
-use hyper_util::rt::TokioIo;
 use kubepci_auditlog::tail::{TailConfig, run_tail};
 use kubepci_auditlog::{Store, StoreConfig, WriterConfig, spawn_writer};
 use kubepci_checkpoint::NoteSigner;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+use kubepci_https::ServeOptions;
+use kubepci_https::tls::ServerTls;
 
 use crate::error::ServerError;
-use crate::routes::{AppState, ClientIdentity, router};
-use crate::tls::client_identity;
+use crate::routes::{AppState, router};
 
-/// How long a TLS handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long shutdown waits for open requests.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Serves `app` over TLS on `listener` until `shutdown` completes, then stops accepting and
-/// waits (up to 30 s) for requests in flight. Each connection's verified client certificate
-/// becomes a [`ClientIdentity`] request extension.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
-    app: Router,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServerError> {
-    let acceptor = TlsAcceptor::from(tls);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (tcp, peer) = match accepted {
-                    Ok(ok) => ok,
-                    Err(error) => {
-                        tracing::warn!(%error, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let app = app.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(error)) => {
-                            tracing::info!(%peer, %error, "tls handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::info!(%peer, "tls handshake timed out");
-                            return;
-                        }
-                    };
-                    let identity = stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .and_then(|certs| certs.first())
-                        .map(|cert| ClientIdentity(client_identity(cert)));
-                    let app = match identity {
-                        Some(identity) => app.layer(Extension(identity)),
-                        None => app,
-                    };
-                    let service = hyper_util::service::TowerToHyperService::new(app);
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service);
-                    if let Err(error) = watcher.watch(conn).await {
-                        tracing::debug!(%peer, %error, "connection ended with an error");
-                    }
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still open after the drain timeout"),
-    }
-    Ok(())
-}
+/// How often the server certificate's files are checked for a rotation.
+const CERTIFICATE_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Everything `kubepci audit serve` runs.
 pub struct RunOptions {
@@ -100,8 +27,8 @@ pub struct RunOptions {
     pub signer: NoteSigner,
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// TLS configuration (see [`crate::tls::server_config`]).
-    pub tls: Arc<rustls::ServerConfig>,
+    /// TLS configuration; its certificate reloads when its files change.
+    pub tls: ServerTls,
     /// Group commit and checkpoint cadence.
     pub writer: WriterConfig,
     /// Log files to follow.
@@ -192,16 +119,15 @@ pub async fn run(
         })
     });
 
-    let listener = TcpListener::bind(opts.listen)
+    let (listener, addr) = kubepci_https::bind(opts.listen)
         .await
-        .map_err(|source| ServerError::Io {
-            op: "bind the listen address",
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Io {
-        op: "read the listen address",
-        source,
-    })?;
+        .map_err(ServerError::Serve)?;
+    let reload = tokio::spawn(
+        opts.tls
+            .certificate
+            .clone()
+            .watch(CERTIFICATE_RELOAD_INTERVAL),
+    );
     let state = Arc::new(AppState {
         appender,
         data_dir: data_dir.clone(),
@@ -211,9 +137,17 @@ pub async fn run(
     });
     tracing::info!(%addr, "listening");
     ready(addr);
-    let served = serve(listener, opts.tls, router(state), shutdown).await;
+    kubepci_https::serve(
+        listener,
+        opts.tls.config,
+        router(state),
+        ServeOptions::default(),
+        shutdown,
+    )
+    .await;
 
     tracing::info!("shutting down");
+    reload.abort();
     if let Some(task) = retention {
         task.abort();
     }
@@ -227,7 +161,6 @@ pub async fn run(
     .await
     .map_err(|_| ServerError::Store(kubepci_auditlog::StoreError::WriterGone))?
     .map_err(ServerError::Store)?;
-    served?;
     Ok(RunSummary {
         entries: store.size(),
         checkpoint_size: store.checkpoint_size(),

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,9 +10,10 @@ use common::signer;
 use kubepci_auditlog::reader::StoreReader;
 use kubepci_auditlog::testsupport::EventFactory;
 use kubepci_auditlog::{StoreConfig, WriterConfig};
-use kubepci_auditlog_server::client::Connection;
-use kubepci_auditlog_server::testcerts::{TestPki, client_config};
-use kubepci_auditlog_server::{RunOptions, run, tls};
+use kubepci_auditlog_server::{RunOptions, run};
+use kubepci_https::client::Connection;
+use kubepci_https::testcerts::{TestPki, client_config};
+use kubepci_https::tls::{ServerTls, TlsFiles};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_identifies_the_client_and_shutdown_signs_a_checkpoint() {
@@ -21,15 +21,19 @@ async fn mutual_tls_identifies_the_client_and_shutdown_signs_a_checkpoint() {
     let certs = tempfile::tempdir().expect("tempdir");
     let pki = TestPki::generate().expect("certificates");
     let files = pki.write(certs.path()).expect("write certificates");
-    let tls = tls::server_config(&files.server_cert, &files.server_key, Some(&files.ca))
-        .expect("tls config");
+    let tls = ServerTls::load(&TlsFiles {
+        cert: files.server_cert.clone(),
+        key: files.server_key.clone(),
+        client_ca: Some(files.ca.clone()),
+    })
+    .expect("tls config");
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let options = RunOptions {
         store: StoreConfig::new(dir.path()),
         signer: signer(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        tls: Arc::new(tls),
+        tls,
         writer: WriterConfig {
             checkpoint_interval: Duration::from_millis(100),
             ..WriterConfig::default()

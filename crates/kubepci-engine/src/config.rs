@@ -143,6 +143,10 @@ pub struct RawConfig {
     /// Network segmentation, exposure and security-level parameters.
     #[serde(default)]
     pub segmentation: crate::segmentation_config::RawSegmentation,
+    // admission
+    /// What the admission webhook does with findings: modes by scope, namespace and rule.
+    #[serde(default)]
+    pub admission: crate::admission::RawAdmission,
 }
 
 fn default_exempt_namespaces() -> Vec<String> {
@@ -158,6 +162,8 @@ pub struct Config {
     pub disabled: Vec<&'static str>,
     /// Rule parameters.
     pub settings: kubepci_rules::Settings,
+    /// What the admission webhook does with findings.
+    pub admission: crate::admission::AdmissionSettings,
 }
 
 /// Parses and validates a configuration file. `file` names it in errors.
@@ -226,7 +232,9 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
     if !level_set {
         settings.segmentation.security_level_label = settings.labels.security_level.clone();
     }
+    let admission = crate::admission::AdmissionSettings::from_raw(file, raw.admission)?;
     Ok(Config {
+        admission,
         scopes: raw
             .scopes
             .into_iter()

@@ -11,6 +11,7 @@
 //!
 //! The engine does no network I/O and no async; it reads only the input files it is given.
 
+pub mod admission;
 mod config;
 mod scan;
 // segmentation

@@ -77,7 +77,7 @@ pub struct NamespaceInfo {
 /// Every object of the input, indexed.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    objects: Vec<Object>,
+    objects: Vec<Arc<Object>>,
     by_kind: HashMap<String, Vec<usize>>,
     namespaces: BTreeMap<String, NamespaceInfo>,
     labels: LabelKeys,
@@ -110,6 +110,22 @@ impl Inventory {
     #[must_use]
     pub fn with_labels(
         objects: Vec<Object>,
+        overrides: &BTreeMap<String, Scope>,
+        labels: LabelKeys,
+    ) -> Self {
+        Self::shared(
+            objects.into_iter().map(Arc::new).collect(),
+            overrides,
+            labels,
+        )
+    }
+
+    /// Indexes objects that are shared with other inventories (the admission webhook builds
+    /// one small inventory per request from the objects of its cluster context, without
+    /// copying them). `overrides` (from configuration) win over namespace labels.
+    #[must_use]
+    pub fn shared(
+        objects: Vec<Arc<Object>>,
         overrides: &BTreeMap<String, Scope>,
         labels: LabelKeys,
     ) -> Self {
@@ -209,8 +225,14 @@ impl Inventory {
 
     /// All objects in input order.
     #[must_use]
-    pub fn objects(&self) -> &[Object] {
+    pub fn objects(&self) -> &[Arc<Object>] {
         &self.objects
+    }
+
+    /// The objects, in input order, without the indexes.
+    #[must_use]
+    pub fn into_objects(self) -> Vec<Arc<Object>> {
+        self.objects
     }
 
     /// Objects of one kind, in input order.
@@ -220,7 +242,7 @@ impl Inventory {
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|&i| &self.objects[i])
+            .map(|&i| &*self.objects[i])
     }
 
     /// Every namespace seen (declared, referenced or configured), by name.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{RULES, Rule, Target, pci};
+use crate::{Admission, RULES, Rule, Target, pci};
 
 /// `(file name, contents)` of every generated file under `docs/rules/`.
 #[must_use]
@@ -30,6 +30,11 @@ pub fn rule_page(rule: &dyn Rule) -> String {
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(out, "| Severity | {} |", meta.severity);
     let _ = writeln!(out, "| Applies to | {} |", describe_target(&meta.target));
+    let _ = writeln!(
+        out,
+        "| At admission | {} |",
+        describe_admission(meta.admission)
+    );
     let pci_refs: Vec<String> = meta
         .pci
         .iter()
@@ -64,6 +69,21 @@ pub fn describe_target(target: &Target) -> String {
     }
 }
 
+/// How a rule's admission mode reads in docs.
+#[must_use]
+pub fn describe_admission(admission: Admission) -> &'static str {
+    match admission {
+        Admission::Object => "evaluated on the admitted object",
+        Admission::Namespace => {
+            "evaluated on the admitted object, with the context's objects of its namespace and the cluster-scoped ones"
+        }
+        Admission::Cluster => "evaluated on the admitted object, with every object of the context",
+        Admission::ScanOnly => {
+            "scan only: it judges the cluster as a whole, which no single request can pass or fail"
+        }
+    }
+}
+
 /// The catalogue index: every rule, then rules by PCI requirement.
 #[must_use]
 pub fn index_page() -> String {
@@ -77,17 +97,18 @@ pub fn index_page() -> String {
     );
     let _ = writeln!(
         out,
-        "| ID | Name | Severity | PCI DSS v{} | Summary |\n|---|---|---|---|---|",
+        "| ID | Name | Severity | PCI DSS v{} | Admission | Summary |\n|---|---|---|---|---|---|",
         pci::PCI_DSS_VERSION
     );
     for rule in RULES {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "| [{id}]({id}.md) | `{}` | {} | {} | {} |",
+            "| [{id}]({id}.md) | `{}` | {} | {} | {} | {} |",
             m.name,
             m.severity,
             m.pci.join(", "),
+            m.admission.as_str(),
             m.summary,
             id = m.id
         );

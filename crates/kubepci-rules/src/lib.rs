@@ -35,6 +35,6 @@ pub use context::{Context, NetworkRef, Shared};
 pub use date::Day;
 pub use docs::RuleDocs;
 pub use kubepci_k8s::Inventory;
-pub use meta::{Rule, RuleMeta, Tag, Target};
-pub use registry::{RULES, find, run_rule, run_rule_shared};
+pub use meta::{Admission, Rule, RuleMeta, Tag, Target};
+pub use registry::{RULES, find, run_rule, run_rule_on, run_rule_shared};
 pub use settings::{SECURITY_LEVEL_LABEL, SegmentationSettings, Settings};

@@ -2,7 +2,9 @@
 /// `META` constant with its metadata. The documentation must have the sections
 /// `## What it does`, `## Why is this bad?`, `## How to fix`, `## Example` (a YAML block that
 /// fails) and `## Use instead` (a YAML block that passes); a catalogue test enforces them and
-/// runs both examples.
+/// runs both examples. `admission:` (optional, after `target:`) says how the rule runs in
+/// the admission webhook; by default rules on pods and objects run on the object and rules
+/// on the whole input are scan-only (see [`crate::Admission`]).
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])*
@@ -12,6 +14,7 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             severity: $severity:ident,
             target: $target:expr,
+            $(admission: $admission:ident,)?
             pci: [$($pci:literal),+ $(,)?],
             tags: [$($tag:ident),* $(,)?] $(,)?
         }
@@ -28,10 +31,17 @@ macro_rules! declare_rule {
                 summary: $summary,
                 severity: ::kubepci_model::Severity::$severity,
                 target: $target,
+                admission: declare_rule!(@admission $target $(, $admission)?),
                 pci: &[$($pci),+],
                 tags: &[$($crate::Tag::$tag),*],
                 docs: concat!($($doc, "\n"),*),
             };
         }
+    };
+    (@admission $target:expr) => {
+        $crate::Admission::implied_by(&$target)
+    };
+    (@admission $target:expr, $admission:ident) => {
+        $crate::Admission::$admission
     };
 }

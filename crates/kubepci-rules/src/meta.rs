@@ -31,6 +31,53 @@ impl Target {
     }
 }
 
+/// How a rule runs in the admission webhook, where the input is one object (the request's)
+/// and the cluster around it is known from the webhook's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Admission {
+    /// On the admitted object alone (with its namespace, for the scope).
+    Object,
+    /// On the admitted object, seeing the context's objects of the rule's kinds that live in
+    /// the object's namespace or are cluster-scoped (all of them for a cluster-scoped object).
+    Namespace,
+    /// On the admitted object, seeing every object of the rule's kinds in the context.
+    Cluster,
+    /// Not at admission: the rule judges the cluster as a whole (a component present, every
+    /// namespace isolated, evidence that only exists once workloads run), so a single
+    /// request can neither pass nor fail it; `kubepci scan` reports it.
+    ScanOnly,
+}
+
+impl Admission {
+    /// The mode a rule has unless it declares one: rules on one pod template or one object
+    /// run on the object; rules on the whole input are scan-only.
+    #[must_use]
+    pub const fn implied_by(target: &Target) -> Self {
+        match target {
+            Target::PodTemplates | Target::Kinds(_) => Admission::Object,
+            Target::Inventory(_) => Admission::ScanOnly,
+        }
+    }
+
+    /// The kebab-case name used in docs and JSON.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Admission::Object => "object",
+            Admission::Namespace => "namespace",
+            Admission::Cluster => "cluster",
+            Admission::ScanOnly => "scan-only",
+        }
+    }
+
+    /// Whether the webhook evaluates the rule.
+    #[must_use]
+    pub const fn at_admission(self) -> bool {
+        !matches!(self, Admission::ScanOnly)
+    }
+}
+
 /// Labels that group rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -65,6 +112,8 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// What it looks at.
     pub target: Target,
+    /// How it runs at admission.
+    pub admission: Admission,
     /// PCI DSS v4.0.1 requirement IDs, primary first.
     pub pci: &'static [&'static str],
     /// Groups it belongs to.

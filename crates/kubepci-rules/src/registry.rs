@@ -198,6 +198,63 @@ pub fn run_rule_shared<'a>(
     run(rule, inventory, settings, network, findings);
 }
 
+/// Runs one rule the way the admission webhook does: on the object at `focus` of the
+/// inventory (the request's object; the other objects are its context). Pod-template and
+/// object rules check that object only, whatever controls it; rules on the whole input run
+/// over the inventory and keep the findings on that object.
+pub fn run_rule_on<'a>(
+    rule: &dyn Rule,
+    inventory: &'a Inventory,
+    settings: &Settings,
+    shared: &Shared<'a>,
+    focus: usize,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(object) = inventory.objects().get(focus) else {
+        return;
+    };
+    let meta = rule.meta();
+    let network = rule
+        .uses_network()
+        .then(|| shared.network(inventory, settings));
+    match meta.target {
+        Target::PodTemplates => {
+            if object
+                .namespace()
+                .is_some_and(|ns| settings.is_exempt_namespace(ns))
+            {
+                return;
+            }
+            if let Some(pod) = PodTemplate::of(object) {
+                let mut cx = Context::new(inventory, settings, meta, Some(object), findings)
+                    .with_network(network);
+                rule.check_pod(&pod, &mut cx);
+            }
+        }
+        Target::Kinds(kinds) => {
+            if kinds.contains(&object.kind()) {
+                let mut cx = Context::new(inventory, settings, meta, Some(object), findings)
+                    .with_network(network);
+                rule.check_object(object, &mut cx);
+            }
+        }
+        Target::Inventory(_) => {
+            let start = findings.len();
+            let mut cx =
+                Context::new(inventory, settings, meta, None, findings).with_network(network);
+            rule.check_inventory(&mut cx);
+            let mut kept = start;
+            for i in start..findings.len() {
+                if findings[i].object == object.id {
+                    findings.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            findings.truncate(kept);
+        }
+    }
+}
+
 fn run<'a>(
     rule: &dyn Rule,
     inventory: &'a Inventory,

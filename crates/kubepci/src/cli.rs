@@ -21,6 +21,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Check manifests (files, directories or `-` for stdin) against the PCI DSS rule catalogue
     Scan(commands::scan::ScanArgs),
+    /// Admission webhook: enforce the same catalogue before objects reach the cluster
+    Webhook(commands::webhook::WebhookArgs),
     /// List the rule catalogue or explain one rule
     Rules(commands::rules::RulesArgs),
     /// Reachability matrix between workloads and from outside; is the CDE segmented?
@@ -29,4 +31,15 @@ pub(crate) enum Command {
     Audit(commands::audit::AuditArgs),
     /// Signing keys for audit-log checkpoints
     Keys(commands::keys::KeysArgs),
+}
+
+impl Command {
+    /// The log level when `KUBEPCI_LOG`/`RUST_LOG` are unset: servers log their decisions.
+    pub(crate) fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Webhook(_) => "info",
+            Command::Audit(args) if args.is_server() => "info",
+            _ => "warn",
+        }
+    }
 }

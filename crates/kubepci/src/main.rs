@@ -18,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    telemetry::init(&cli.log);
+    telemetry::init(&cli.log, cli.command.default_log_level());
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(error) => {

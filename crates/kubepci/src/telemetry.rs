@@ -19,12 +19,14 @@ pub(crate) struct LogArgs {
 }
 
 /// Installs the global subscriber once. Logs go to stderr so that stdout stays machine-readable.
-pub(crate) fn init(args: &LogArgs) {
+/// `default` applies when neither variable is set: `info` for servers (their decisions and
+/// batches are the log), `warn` for one-shot commands.
+pub(crate) fn init(args: &LogArgs, default: &str) {
     let filter = std::env::var("KUBEPCI_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
         .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new("warn"));
+        .unwrap_or_else(|| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -7,8 +7,8 @@ use std::time::Duration;
 use audit_support::{kubepci, setup};
 use bytes::Bytes;
 use kubepci_auditlog::testsupport::EventFactory;
-use kubepci_auditlog_server::client::Connection;
-use kubepci_auditlog_server::testcerts::client_config;
+use kubepci_https::client::Connection;
+use kubepci_https::testcerts::client_config;
 
 fn post_all(setup: &audit_support::Setup, addr: std::net::SocketAddr, bodies: Vec<String>) {
     let (cert, key) = setup.pki.client("apiserver-1").expect("client cert");

@@ -15,8 +15,8 @@ use std::time::Duration;
 use audit_support::{Setup, kubepci, setup};
 use bytes::Bytes;
 use kubepci_auditlog::testsupport::EventFactory;
-use kubepci_auditlog_server::client::Connection;
-use kubepci_auditlog_server::testcerts::client_config;
+use kubepci_https::client::Connection;
+use kubepci_https::testcerts::client_config;
 
 /// A batch and whether the server acknowledged it.
 struct Batch {

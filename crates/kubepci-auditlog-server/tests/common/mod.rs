@@ -61,9 +61,7 @@ pub async fn call(
         .body(body.into())
         .expect("valid request");
     if let Some(id) = identity {
-        request
-            .extensions_mut()
-            .insert(ClientIdentity(id.to_owned()));
+        request.extensions_mut().insert(ClientIdentity(id.into()));
     }
     let response = router
         .clone()

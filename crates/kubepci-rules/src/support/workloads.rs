@@ -75,7 +75,7 @@ impl Workloads {
     ) -> Option<&'a Object> {
         self.by_key
             .get(&(kind.to_owned(), namespace.to_owned(), name.to_owned()))
-            .map(|&i| &inventory.objects()[i])
+            .map(|&i| &*inventory.objects()[i])
     }
 
     /// The top-level workload that owns `kind` `namespace/name` (following controllers

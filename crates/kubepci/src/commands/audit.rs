@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -21,6 +20,7 @@ use kubepci_checkpoint::{
     TLOG_PROOF_HEADER, open_checkpoint,
 };
 
+use super::args::{parse_duration, parse_size, shutdown_signal};
 use super::{EXIT_FINDINGS, EXIT_OK, write_stdout};
 
 #[derive(Debug, Args)]
@@ -43,46 +43,6 @@ enum AuditCommand {
     Query(QueryArgs),
     /// Remove bodies older than the retention period (proofs stay valid)
     Prune(PruneArgs),
-}
-
-/// Parses `365d`, `24h`, `90m`, `30s`, `250ms`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{text:?} needs a unit (ms, s, m, h, d)"))?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration"))?;
-    let secs = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("unknown unit {unit:?} (use ms, s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(secs))
-}
-
-/// Parses a size such as `12MiB`, `64MiB`, `4096`.
-fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let (number, mult) = if let Some(n) = text.strip_suffix("GiB") {
-        (n, 1 << 30)
-    } else if let Some(n) = text.strip_suffix("MiB") {
-        (n, 1 << 20)
-    } else if let Some(n) = text.strip_suffix("KiB") {
-        (n, 1 << 10)
-    } else {
-        (text, 1)
-    };
-    number
-        .trim()
-        .parse::<usize>()
-        .map(|n| n * mult)
-        .map_err(|_| format!("{text:?} is not a size (e.g. 12MiB)"))
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +206,13 @@ struct PruneArgs {
     retain: Duration,
 }
 
+impl AuditArgs {
+    /// Whether the command is the long-running server.
+    pub(crate) fn is_server(&self) -> bool {
+        matches!(self.command, AuditCommand::Serve(_))
+    }
+}
+
 pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         AuditCommand::Serve(a) => serve(a),
@@ -285,26 +252,13 @@ fn rfc3339(ns: i64) -> String {
         .unwrap_or_else(|| ns.to_string())
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async {
-            match term.as_mut() {
-                Some(t) => { t.recv().await; }
-                None => std::future::pending::<()>().await,
-            }
-        } => {}
-    }
-}
-
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let signer = load_signer(&a.key)?;
-    let tls = kubepci_auditlog_server::tls::server_config(
-        &a.tls_cert,
-        &a.tls_key,
-        a.client_ca.as_deref(),
-    )
+    let tls = kubepci_https::tls::ServerTls::load(&kubepci_https::tls::TlsFiles {
+        cert: a.tls_cert.clone(),
+        key: a.tls_key.clone(),
+        client_ca: a.client_ca.clone(),
+    })
     .context("configuring TLS")?;
     let mut store = StoreConfig::new(&a.data);
     store.segment_bytes = a.segment_size as u64;
@@ -324,7 +278,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         store,
         signer,
         listen: a.listen,
-        tls: Arc::new(tls),
+        tls,
         writer: WriterConfig {
             checkpoint_interval: a.checkpoint_interval,
             checkpoint_entries: a.checkpoint_entries,
@@ -640,23 +594,4 @@ fn prune(a: PruneArgs) -> anyhow::Result<ExitCode> {
     text.push_str(&format!("{} segment(s) pruned\n", pruned.len()));
     write_stdout(text.as_bytes())?;
     Ok(ExitCode::from(EXIT_OK))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_sizes() {
-        assert_eq!(
-            parse_duration("365d"),
-            Ok(Duration::from_secs(365 * 86_400))
-        );
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("10").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert_eq!(parse_size("12MiB"), Ok(12 << 20));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("lots").is_err());
-    }
 }

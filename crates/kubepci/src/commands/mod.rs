@@ -1,10 +1,13 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
+pub(crate) mod args;
 pub(crate) mod audit;
+pub(crate) mod engine_args;
 pub(crate) mod keys;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod segmentation;
+pub(crate) mod webhook;
 
 use std::process::ExitCode;
 
@@ -30,6 +33,7 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Scan(args) => scan::run(args),
+        Command::Webhook(args) => webhook::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Segmentation(args) => segmentation::run(args),
         Command::Audit(args) => audit::run(args),

@@ -44,6 +44,7 @@ struct RuleEntry<'a> {
     summary: &'a str,
     severity: &'a str,
     target: String,
+    admission: &'a str,
     pci: &'a [&'a str],
     tags: Vec<&'a str>,
     rationale: String,
@@ -71,6 +72,7 @@ pub(crate) fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
                             summary: m.summary,
                             severity: m.severity.as_str(),
                             target: kubepci_rules::docgen::describe_target(&m.target),
+                            admission: m.admission.as_str(),
                             pci: m.pci,
                             tags: m.tags.iter().map(|t| t.as_str()).collect(),
                             rationale: docs.why,
@@ -92,27 +94,29 @@ fn table() -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<7} {:<34} {:<9} {:<22} SUMMARY",
+        "{:<7} {:<34} {:<9} {:<22} {:<10} SUMMARY",
         "ID",
         "NAME",
         "SEVERITY",
-        format!("PCI DSS v{}", pci::PCI_DSS_VERSION)
+        format!("PCI DSS v{}", pci::PCI_DSS_VERSION),
+        "ADMISSION"
     );
     for rule in RULES {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "{:<7} {:<34} {:<9} {:<22} {}",
+            "{:<7} {:<34} {:<9} {:<22} {:<10} {}",
             m.id,
             m.name,
             m.severity.as_str(),
             m.pci.join(","),
+            m.admission.as_str(),
             m.summary
         );
     }
     let _ = writeln!(
         out,
-        "\n{} rules. `kubepci rules explain ID` prints one rule's documentation.",
+        "\n{} rules. `kubepci rules explain ID` prints one rule's documentation. ADMISSION: how the\nwebhook runs the rule (object, namespace or cluster context; scan-only rules only run in scans).",
         RULES.len()
     );
     out

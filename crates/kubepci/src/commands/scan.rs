@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use kubepci_engine::{Config, RuleSelection, ScanOptions, WaiverRegister};
-use kubepci_model::{Scope, Severity};
+use kubepci_model::Severity;
 use kubepci_report::{Format, RenderOptions, Summary};
 
+use super::engine_args::{EngineArgs, today_utc};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -76,30 +76,12 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
     pub(crate) fail_on: SeverityArg,
 
-    /// Configuration file (default: ./kubepci.yaml when it exists)
-    #[arg(short, long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-
-    /// Waiver register (YAML) applied to the findings
-    #[arg(short, long, value_name = "FILE")]
-    pub(crate) waivers: Option<PathBuf>,
-
-    /// PCI scope of a namespace, overriding its label and the configuration (repeatable)
-    #[arg(long = "scope", value_name = "NS=SCOPE", value_parser = parse_scope)]
-    pub(crate) scopes: Vec<(String, Scope)>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 
     /// Namespace assumed for namespaced objects that name none (as with `kubectl apply -n`)
     #[arg(short = 'n', long, value_name = "NS")]
     pub(crate) namespace: Option<String>,
-
-    /// Run only these rules (IDs, names or groups: pss-baseline, pss-restricted); repeatable
-    /// or comma-separated
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub(crate) rules: Vec<String>,
-
-    /// Skip these rules (IDs, names or groups); repeatable or comma-separated
-    #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    pub(crate) skip: Vec<String>,
 
     /// Evaluate waivers and certificate expiry as of this date (YYYY-MM-DD; default: today, UTC)
     #[arg(long, value_name = "DATE")]
@@ -116,60 +98,10 @@ pub(crate) struct ScanArgs {
     pub(crate) verify_images: bool,
 }
 
-pub(crate) fn parse_scope(text: &str) -> Result<(String, Scope), String> {
-    let (ns, scope) = text
-        .split_once('=')
-        .ok_or("expected NS=SCOPE, e.g. payments=cde")?;
-    let scope = Scope::from_label(scope).ok_or("scope must be cde, connected or out-of-scope")?;
-    if ns.is_empty() {
-        return Err("namespace is empty".into());
-    }
-    Ok((ns.to_owned(), scope))
-}
-
-/// Reads `--config` (or `./kubepci.yaml` when it exists) and applies `--scope` overrides.
-pub(crate) fn load_configuration(
-    config: Option<&PathBuf>,
-    scopes: &[(String, Scope)],
-) -> anyhow::Result<Config> {
-    let path = match config {
-        Some(p) => Some(p.clone()),
-        None => Some(PathBuf::from("kubepci.yaml")).filter(|p| p.is_file()),
-    };
-    let mut config = match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading configuration {}", path.display()))?;
-            kubepci_engine::load_config(&path.display().to_string(), &text)?
-        }
-        None => Config::default(),
-    };
-    for (ns, scope) in scopes {
-        config.scopes.insert(ns.clone(), *scope);
-    }
-    Ok(config)
-}
-
-fn load_register(path: Option<&PathBuf>) -> anyhow::Result<Option<WaiverRegister>> {
-    path.map(|path| {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading waiver register {}", path.display()))?;
-        Ok(kubepci_engine::parse_waivers(
-            &path.display().to_string(),
-            &text,
-        )?)
-    })
-    .transpose()
-}
-
-pub(crate) fn today_utc() -> kubepci_engine::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 /// `--verify-images`: a step between loading and the rules that verifies the images the
 /// signing policy covers and hands the results to the rules (KP5009) and the report.
 fn image_verification(
-    config: &Config,
+    config: &kubepci_engine::Config,
 ) -> anyhow::Result<impl FnMut(&kubepci_k8s::Inventory, &mut kubepci_rules::Settings) + use<>> {
     let policy = &config.settings.images.signatures;
     if !policy.is_active() {
@@ -190,33 +122,17 @@ fn image_verification(
 }
 
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let config = load_configuration(args.config.as_ref(), &args.scopes)?;
-    let waivers = load_register(args.waivers.as_ref())?;
     let as_of = match &args.as_of {
         Some(text) => kubepci_engine::parse_date(text)
             .with_context(|| format!("--as-of `{text}` is not a date YYYY-MM-DD"))?,
         None => today_utc(),
     };
-    let selection = RuleSelection {
-        only: args.rules.clone(),
-        skip: args.skip.clone(),
-    };
-    let rules = selection.resolve(&config.disabled)?;
-    if rules.is_empty() {
-        bail!("no rule selected");
-    }
+    let options = args.engine.options(args.namespace.clone(), as_of)?;
     let paths = kubepci_k8s::source::expand(&args.paths)?;
     let mut verification = args
         .verify_images
-        .then(|| image_verification(&config))
+        .then(|| image_verification(&options.config))
         .transpose()?;
-    let options = ScanOptions {
-        config,
-        rules,
-        waivers,
-        default_namespace: args.namespace.clone(),
-        as_of,
-    };
     let report = match verification.as_mut() {
         Some(step) => kubepci_engine::scan_with(&paths, &options, step),
         None => kubepci_engine::scan(&paths, &options),

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use kubepci_model::Scope;
 use kubepci_netpol::{Network, Report, Status};
 
-use super::scan::{load_configuration, parse_scope};
+use super::engine_args::{load_configuration, parse_scope};
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use kubepci_auditlog_server::testcerts::{PkiFiles, TestPki};
+use kubepci_https::testcerts::{PkiFiles, TestPki};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubepci");
 

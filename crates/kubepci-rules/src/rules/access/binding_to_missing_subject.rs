@@ -77,6 +77,7 @@ declare_rule! {
             "ReplicationController", "Job", "CronJob", "ServiceAccount", "Role", "ClusterRole",
             "RoleBinding", "ClusterRoleBinding",
         ]),
+        admission: ScanOnly,
         pci: ["7.2.4", "8.2.5"],
         tags: [],
     }

@@ -79,6 +79,7 @@ declare_rule! {
         summary: "CDE Secrets readable from outside the CDE namespace",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.5", "3.6.1.3"],
         tags: [],
     }

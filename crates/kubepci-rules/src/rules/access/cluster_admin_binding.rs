@@ -45,6 +45,7 @@ declare_rule! {
         summary: "cluster-admin granted beyond the administrator allowlist",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.2", "7.2.1"],
         tags: [],
     }

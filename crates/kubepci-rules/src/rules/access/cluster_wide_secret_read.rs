@@ -75,6 +75,7 @@ declare_rule! {
         summary: "ClusterRole reads Secrets in every namespace",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.2", "7.2.5", "3.6.1.3"],
         tags: [],
     }

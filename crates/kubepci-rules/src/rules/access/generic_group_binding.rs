@@ -43,6 +43,7 @@ declare_rule! {
         summary: "Role bound to a generic group",
         severity: Low,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["8.2.2"],
         tags: [],
     }

@@ -59,6 +59,7 @@ declare_rule! {
         summary: "Role allows creating pods or workloads",
         severity: Low,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.5"],
         tags: [],
     }

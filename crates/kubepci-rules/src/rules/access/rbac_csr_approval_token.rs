@@ -47,6 +47,7 @@ declare_rule! {
         summary: "Role approves certificate requests or mints service-account tokens",
         severity: Medium,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.5", "8.6.3"],
         tags: [],
     }

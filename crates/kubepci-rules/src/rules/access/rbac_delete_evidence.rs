@@ -45,6 +45,7 @@ declare_rule! {
         summary: "Role can delete events or pod logs",
         severity: Medium,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["10.3.2", "7.2.5"],
         tags: [],
     }

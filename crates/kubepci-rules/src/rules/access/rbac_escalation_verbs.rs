@@ -45,6 +45,7 @@ declare_rule! {
         summary: "Role grants escalate, bind or impersonate",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.2", "7.2.5"],
         tags: [],
     }

@@ -44,6 +44,7 @@ declare_rule! {
         summary: "Role allows the kubelet API through nodes/proxy",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.5"],
         tags: [],
     }

@@ -47,6 +47,7 @@ declare_rule! {
         summary: "Role allows exec, attach or port-forward into pods",
         severity: Medium,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.2", "10.2.1.2"],
         tags: [],
     }

@@ -77,6 +77,7 @@ declare_rule! {
         summary: "Role can change admission control configuration",
         severity: Medium,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.5", "10.7.2"],
         tags: [],
     }

@@ -45,6 +45,7 @@ declare_rule! {
         summary: "Role grants wildcard verbs, resources or API groups",
         severity: Medium,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.2.2", "7.2.5"],
         tags: [],
     }

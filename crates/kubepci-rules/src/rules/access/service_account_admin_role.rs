@@ -83,6 +83,7 @@ declare_rule! {
             "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Pod", "Deployment",
             "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
         ]),
+        admission: Namespace,
         pci: ["7.2.5"],
         tags: [],
     }

@@ -70,6 +70,7 @@ declare_rule! {
         summary: "Role bound to anonymous, all authenticated users or system:masters",
         severity: High,
         target: Target::Inventory(RBAC_KINDS),
+        admission: Namespace,
         pci: ["7.3.3", "8.2.1", "8.2.2"],
         tags: [],
     }

@@ -91,6 +91,7 @@ declare_rule! {
         summary: "CDE Secret not sourced from an external secret store",
         severity: Info,
         target: Target::Inventory(&["Secret", "ExternalSecret", "SealedSecret", "SecretProviderClass"]),
+        admission: Namespace,
         pci: ["3.6.1", "3.6.1.4"],
         tags: [],
     }

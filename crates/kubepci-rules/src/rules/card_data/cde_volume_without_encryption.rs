@@ -67,6 +67,7 @@ declare_rule! {
         summary: "CDE volume claim on a StorageClass not shown to encrypt",
         severity: High,
         target: Target::Inventory(&["PersistentVolumeClaim", "StatefulSet", "StorageClass"]),
+        admission: Namespace,
         pci: ["3.5.1"],
         tags: [],
     }

@@ -70,6 +70,7 @@ declare_rule! {
             "CronJob",
             "ServiceAccount",
         ]),
+        admission: Namespace,
         pci: ["7.2.5", "8.6.3"],
         tags: [],
     }

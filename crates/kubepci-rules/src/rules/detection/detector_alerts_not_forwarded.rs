@@ -69,6 +69,7 @@ declare_rule! {
         summary: "Runtime detector alerts never leave the node",
         severity: Medium,
         target: Target::Inventory(&["DaemonSet", "Deployment", "StatefulSet", "ConfigMap"]),
+        admission: ScanOnly,
         pci: ["5.3.4", "10.4.1.1"],
         tags: [],
     }

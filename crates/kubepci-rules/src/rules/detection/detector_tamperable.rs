@@ -100,6 +100,7 @@ declare_rule! {
             "ReplicationController", "Job", "CronJob", "Role", "ClusterRole", "RoleBinding",
             "ClusterRoleBinding",
         ]),
+        admission: ScanOnly,
         pci: ["5.3.5"],
         tags: [],
     }

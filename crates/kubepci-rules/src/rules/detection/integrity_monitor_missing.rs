@@ -69,6 +69,7 @@ declare_rule! {
             "ReplicaSet", "ReplicationController", "Job", "CronJob", "FileIntegrity",
             "TracingPolicy",
         ]),
+        admission: ScanOnly,
         pci: ["11.5.2", "10.3.4"],
         tags: [],
     }

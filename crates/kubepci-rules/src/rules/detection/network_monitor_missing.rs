@@ -65,6 +65,7 @@ declare_rule! {
             "ReplicaSet", "ReplicationController", "Job", "CronJob", "ConfigMap",
             "FelixConfiguration",
         ]),
+        admission: ScanOnly,
         pci: ["11.5.1"],
         tags: [],
     }

@@ -68,6 +68,7 @@ declare_rule! {
         summary: "No runtime threat-detection agent in the cluster",
         severity: High,
         target: Target::Inventory(CLUSTER_KINDS),
+        admission: ScanOnly,
         pci: ["5.2.1", "5.3.2", "11.5.1"],
         tags: [],
     }

@@ -55,6 +55,7 @@ declare_rule! {
         summary: "Pods of different security levels share a node",
         severity: High,
         target: Target::Inventory(&["Node", "Pod"]),
+        admission: ScanOnly,
         pci: ["2.2.3"],
         tags: [],
     }

@@ -61,6 +61,7 @@ declare_rule! {
         summary: "Pod tolerates another security level's taint",
         severity: High,
         target: Target::Inventory(KINDS),
+        admission: Namespace,
         pci: ["2.2.3"],
         tags: [],
     }

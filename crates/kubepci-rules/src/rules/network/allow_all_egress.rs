@@ -51,6 +51,7 @@ declare_rule! {
         summary: "NetworkPolicy lets pods connect anywhere",
         severity: High,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: Namespace,
         pci: ["1.3.2"],
         tags: [],
     }

@@ -52,6 +52,7 @@ declare_rule! {
         summary: "NetworkPolicy admits connections from everyone",
         severity: High,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: Namespace,
         pci: ["1.3.1", "1.4.2"],
         tags: [],
     }

@@ -66,6 +66,7 @@ declare_rule! {
             "TCPRoute",
             "UDPRoute",
         ]),
+        admission: Namespace,
         pci: ["1.4.1", "1.2.5"],
         tags: [],
     }

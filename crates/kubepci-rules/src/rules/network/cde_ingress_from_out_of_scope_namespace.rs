@@ -64,6 +64,7 @@ declare_rule! {
         summary: "CDE NetworkPolicy admits pods from out-of-scope namespaces",
         severity: High,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: Namespace,
         pci: ["1.3.1", "1.2.5"],
         tags: [],
     }

@@ -83,6 +83,7 @@ declare_rule! {
         summary: "Cardholder-data store is reachable from untrusted networks",
         severity: Critical,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: ScanOnly,
         pci: ["1.4.4", "1.3.1"],
         tags: [],
     }

@@ -115,6 +115,7 @@ declare_rule! {
         summary: "The cluster's CNI does not enforce NetworkPolicy",
         severity: High,
         target: Target::Inventory(&["DaemonSet"]),
+        admission: ScanOnly,
         pci: ["1.2.1", "1.4.1"],
         tags: [],
     }

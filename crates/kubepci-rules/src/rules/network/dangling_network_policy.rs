@@ -59,6 +59,7 @@ declare_rule! {
         summary: "NetworkPolicy selects no workload",
         severity: Low,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: ScanOnly,
         pci: ["1.2.7", "1.2.8"],
         tags: [],
     }

@@ -52,6 +52,7 @@ declare_rule! {
         summary: "Namespace has no default-deny egress policy",
         severity: High,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: ScanOnly,
         pci: ["1.3.2", "1.4.1"],
         tags: [],
     }

@@ -47,6 +47,7 @@ declare_rule! {
         summary: "Namespace has no default-deny ingress policy",
         severity: High,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: ScanOnly,
         pci: ["1.3.1", "1.2.1", "1.4.1"],
         tags: [],
     }

@@ -68,6 +68,7 @@ declare_rule! {
         summary: "Two Ingress rules route the same host and path",
         severity: Low,
         target: Target::Inventory(&["Ingress"]),
+        admission: Cluster,
         pci: ["1.2.5", "1.4.2"],
         tags: [],
     }

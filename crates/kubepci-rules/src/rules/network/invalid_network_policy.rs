@@ -45,6 +45,7 @@ declare_rule! {
         summary: "NetworkPolicy would be rejected by the API server",
         severity: Medium,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: Namespace,
         pci: ["1.2.8", "1.2.1"],
         tags: [],
     }

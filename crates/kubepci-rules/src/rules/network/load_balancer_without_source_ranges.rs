@@ -92,6 +92,7 @@ declare_rule! {
         summary: "LoadBalancer Service is open to every address",
         severity: High,
         target: Target::Inventory(&["Namespace", "Service"]),
+        admission: Namespace,
         pci: ["1.4.2", "1.4.1", "1.4.4"],
         tags: [],
     }

@@ -99,6 +99,7 @@ declare_rule! {
         summary: "A path crosses the CDE boundary",
         severity: Critical,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: ScanOnly,
         pci: ["1.3.1", "1.3.2", "1.4.4", "11.4.5"],
         tags: [],
     }

@@ -64,6 +64,7 @@ declare_rule! {
         summary: "No NetworkPolicy selects the workload's pods",
         severity: Medium,
         target: Target::Inventory(kubepci_netpol::INPUT_KINDS),
+        admission: Namespace,
         pci: ["1.3.1", "1.3.2", "1.2.5"],
         tags: [],
     }

@@ -66,6 +66,7 @@ declare_rule! {
         summary: "Admission webhook does not cover an in-scope namespace",
         severity: High,
         target: Target::Inventory(&["Namespace", "ValidatingWebhookConfiguration"]),
+        admission: Namespace,
         pci: ["2.2.1", "10.7.2"],
         tags: [],
     }

@@ -54,6 +54,7 @@ declare_rule! {
         summary: "No kubepci admission webhook in the cluster",
         severity: High,
         target: Target::Inventory(CLUSTER_KINDS_WITH_WEBHOOKS),
+        admission: ScanOnly,
         pci: ["2.2.1", "6.5.1", "10.7.2"],
         tags: [],
     }

@@ -101,6 +101,7 @@ declare_rule! {
             "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "Service",
             "Deployment", "PodDisruptionBudget", "HorizontalPodAutoscaler",
         ]),
+        admission: ScanOnly,
         pci: ["10.7.2", "10.7.3"],
         tags: [],
     }

@@ -86,6 +86,7 @@ declare_rule! {
         summary: "CDE Ingress not behind a web application firewall",
         severity: Medium,
         target: Target::Inventory(&["Namespace", "Ingress", "ConfigMap", "Service", "BackendConfig"]),
+        admission: ScanOnly,
         pci: ["6.4.2", "6.4.1"],
         tags: [],
     }

@@ -70,6 +70,7 @@ declare_rule! {
             "Node", "Namespace", "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
             "ReplicationController", "Job", "CronJob", "Certificate",
         ]),
+        admission: ScanOnly,
         pci: ["4.2.1", "4.2.1.1"],
         tags: [],
     }

@@ -61,6 +61,7 @@ declare_rule! {
         summary: "Nodes run a Kubernetes version out of support",
         severity: High,
         target: Target::Inventory(&["Node"]),
+        admission: ScanOnly,
         pci: ["6.3.3", "12.3.4"],
         tags: [],
     }

@@ -52,6 +52,7 @@ declare_rule! {
         summary: "No log-forwarder DaemonSet in the cluster",
         severity: High,
         target: Target::Inventory(CLUSTER_KINDS),
+        admission: ScanOnly,
         pci: ["10.2.1", "10.3.3", "10.7.2"],
         tags: [],
     }

@@ -55,6 +55,7 @@ declare_rule! {
             "ReplicationController", "Job", "CronJob", "ValidatingWebhookConfiguration",
             "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
         ]),
+        admission: ScanOnly,
         pci: ["2.2.1", "10.7.2"],
         tags: [],
     }

@@ -70,6 +70,7 @@ declare_rule! {
         summary: "Detector or log forwarder DaemonSet misses nodes",
         severity: High,
         target: Target::Inventory(&["DaemonSet", "Node"]),
+        admission: Namespace,
         pci: ["10.7.2", "5.2.1", "10.2.1"],
         tags: [],
     }

@@ -63,6 +63,7 @@ declare_rule! {
         summary: "Ingress TLS host not covered by its certificate",
         severity: Medium,
         target: Target::Inventory(&["Ingress", "Secret", "Certificate"]),
+        admission: Namespace,
         pci: ["4.2.1"],
         tags: [],
     }

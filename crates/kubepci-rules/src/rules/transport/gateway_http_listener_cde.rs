@@ -153,6 +153,7 @@ declare_rule! {
         summary: "Gateway listener carries CDE routes without TLS",
         severity: High,
         target: Target::Inventory(&["Gateway", "HTTPRoute", "GRPCRoute", "Namespace"]),
+        admission: ScanOnly,
         pci: ["4.2.1"],
         tags: [],
     }

@@ -71,6 +71,7 @@ declare_rule! {
         summary: "Raw NGINX configuration injected through annotations",
         severity: High,
         target: Target::Inventory(&["Ingress", "ConfigMap", "Deployment", "DaemonSet", "StatefulSet", "Pod"]),
+        admission: Namespace,
         pci: ["6.4.1", "2.2.6"],
         tags: [],
     }

@@ -42,6 +42,7 @@ declare_rule! {
         summary: "ingress-nginx controller allows weak TLS or plain HTTP",
         severity: High,
         target: Target::Inventory(&["ConfigMap", "Deployment", "DaemonSet", "StatefulSet", "Pod"]),
+        admission: Namespace,
         pci: ["4.2.1", "12.3.3"],
         tags: [],
     }

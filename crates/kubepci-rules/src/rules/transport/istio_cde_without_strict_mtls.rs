@@ -67,6 +67,7 @@ declare_rule! {
             "VirtualService",
             "Sidecar",
         ]),
+        admission: ScanOnly,
         pci: ["4.2.1", "8.3.2", "1.3.1"],
         tags: [],
     }

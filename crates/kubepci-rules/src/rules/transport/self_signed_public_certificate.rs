@@ -65,6 +65,7 @@ declare_rule! {
         summary: "Self-signed certificate for a public host name",
         severity: Medium,
         target: Target::Inventory(&["Certificate", "Issuer", "ClusterIssuer", "Secret"]),
+        admission: Namespace,
         pci: ["4.2.1"],
         tags: [],
     }

@@ -63,6 +63,7 @@ declare_rule! {
             "Node", "Namespace", "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
             "ReplicationController", "Job", "CronJob", "ResourceQuota", "LimitRange",
         ]),
+        admission: ScanOnly,
         pci: ["A1.1.3"],
         tags: [],
     }

@@ -67,6 +67,7 @@ declare_rule! {
             "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
             "ReplicationController", "Job", "CronJob", "LimitRange",
         ]),
+        admission: Namespace,
         pci: ["A1.1.3", "2.2.6"],
         tags: [],
     }

@@ -1,5 +1,5 @@
 //! Certificates for tests and benchmarks: a CA, a server certificate for `localhost` and
-//! 127.0.0.1, and client certificates whose common name becomes the event source.
+//! 127.0.0.1 (and fresh ones, for rotation tests), and client certificates.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,15 +51,19 @@ impl TestPki {
         let ca_key = KeyPair::generate()?;
         let ca_cert = ca.self_signed(&ca_key)?;
         let issuer = Issuer::new(ca, ca_key);
-        let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
-        let server_key = KeyPair::generate()?;
-        let server_cert = server.signed_by(&server_key, &issuer)?;
+        let (server_cert_pem, server_key_pem) = server_pair(&issuer)?;
         Ok(Self {
             ca_cert_pem: ca_cert.pem(),
             issuer,
-            server_cert_pem: server_cert.pem(),
-            server_key_pem: server_key.serialize_pem(),
+            server_cert_pem,
+            server_key_pem,
         })
+    }
+
+    /// A fresh server certificate and key (PEM) for `localhost` and 127.0.0.1, signed by the
+    /// same CA: what a rotation installs.
+    pub fn server(&self) -> Result<(String, String), rcgen::Error> {
+        server_pair(&self.issuer)
     }
 
     /// The CA certificate (PEM).
@@ -94,6 +98,13 @@ impl TestPki {
         std::fs::write(&files.client_key, client_key)?;
         Ok(files)
     }
+}
+
+fn server_pair(issuer: &Issuer<'static, KeyPair>) -> Result<(String, String), rcgen::Error> {
+    let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    let key = KeyPair::generate()?;
+    let cert = server.signed_by(&key, issuer)?;
+    Ok((cert.pem(), key.serialize_pem()))
 }
 
 /// A client TLS configuration trusting `ca_pem`, with an optional client certificate.
