@@ -42,7 +42,7 @@ mod verifier;
 pub use credentials::Credentials;
 pub use error::{PolicyError, RegistryError};
 pub use registry::{Registry, RegistryOptions};
-pub use scan::{images_to_verify, verify_blocking};
+pub use scan::{covered_images, images_to_verify, pinned, verify_blocking};
 pub use trust::TrustPolicy;
 pub use verifier::{Verdict, Verifier};
 

@@ -1,10 +1,12 @@
-//! The scan's side: which images of an inventory need verifying, and verifying them from
-//! synchronous code.
+//! Which images need verifying (of an inventory for a scan, of one object at admission), and
+//! verifying them from synchronous code.
 
 use std::collections::BTreeSet;
 
-use kubepci_k8s::{Inventory, POD_TEMPLATE_KINDS, PodTemplate};
+use kubepci_k8s::{Inventory, Object, POD_TEMPLATE_KINDS, PodTemplate};
+use kubepci_model::JsonPointer;
 use kubepci_rules::Settings;
+use kubepci_rules::settings::SignaturePolicy;
 use kubepci_rules::signatures::{ImageVerifications, Requirement};
 
 use crate::verifier::Verifier;
@@ -40,6 +42,32 @@ pub fn images_to_verify(inventory: &Inventory, settings: &Settings) -> Vec<Strin
         }
     }
     images.into_iter().collect()
+}
+
+/// The images of one object's pod template (Pod, or any pod-template kind) that a signing
+/// policy covers, each with the JSON pointer of its `image` field; in spec order, a
+/// reference used twice listed once per container.
+#[must_use]
+pub fn covered_images(object: &Object, policy: &SignaturePolicy) -> Vec<(String, JsonPointer)> {
+    let Some(pod) = PodTemplate::of(object) else {
+        return Vec::new();
+    };
+    pod.containers()
+        .filter_map(|c| {
+            let image = c.image()?;
+            policy
+                .policy_for(image)
+                .map(|_| (image.to_owned(), c.pointer_to(&["image"])))
+        })
+        .collect()
+}
+
+/// `image` pinned to `digest`: `repo:tag@sha256:…` keeps the tag for people and makes the
+/// runtime pull the digest; an existing digest is replaced.
+#[must_use]
+pub fn pinned(image: &str, digest: &str) -> String {
+    let name = image.split_once('@').map_or(image, |(name, _)| name);
+    format!("{name}@{digest}")
 }
 
 /// Verifies `images` on a runtime of its own (for synchronous callers such as the CLI).
