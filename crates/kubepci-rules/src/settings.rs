@@ -201,8 +201,9 @@ pub enum Signer {
         /// PEM files of the trusted root (CA) certificates.
         trust_store: Vec<String>,
         /// Accepted signing identities, as notation's trust policy writes them:
-        /// `x509.subject: C=US, O=Example, CN=release` (the certificate's subject has exactly
-        /// these attributes), or `*` for any certificate chaining to the trust store.
+        /// `x509.subject: C=US, O=Example, CN=release` (the certificate's subject has every
+        /// listed attribute with that value), or `*` for any certificate chaining to the
+        /// trust store.
         trusted_identities: Vec<String>,
     },
 }
@@ -264,8 +265,8 @@ pub struct RegistryAccess {
     /// PEM files of the root certificates registries' TLS certificates chain to (a private
     /// CA). When set, only these roots are trusted; by default, the system's.
     pub ca_files: Vec<String>,
-    /// Time-out of one registry request, in seconds (default 5; keep a verification's
-    /// round-trips below the admission webhook's time-out).
+    /// How long verifying one image may take, all its registry requests together, in seconds
+    /// (default 5). At admission the request's deadline cuts it shorter.
     pub timeout_seconds: u32,
     /// What an unreachable registry does where signatures are required.
     pub on_error: RegistryErrorMode,
