@@ -115,7 +115,7 @@ pub(crate) async fn fetch(
 }
 
 /// The legacy Rekor bundle annotation.
-fn parse_bundle(json: &str) -> Result<LogEntry, String> {
+pub(crate) fn parse_bundle(json: &str) -> Result<LogEntry, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Bundle {

@@ -46,6 +46,33 @@ pub use scan::{covered_images, images_to_verify, pinned, verify_blocking};
 pub use trust::TrustPolicy;
 pub use verifier::{Verdict, Verifier};
 
+/// Runs every parser of untrusted registry content over `data`: simple-signing payloads,
+/// Rekor bundle annotations, Sigstore bundles, Notary Project envelopes, keys, certificates,
+/// `.dockerconfigjson`. For the fuzz target (`fuzz/fuzz_targets/image_signature.rs`); none
+/// may panic.
+#[doc(hidden)]
+pub fn fuzz_signature_artifacts(data: &[u8]) {
+    let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let _ = cosign::signed_digest(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = cosign::parse_bundle(text);
+        let _ = identity::TrustedIdentity::parse(text);
+    }
+    let _ = bundle::check(data, digest, data, &[]);
+    let _ = notation::check(
+        data,
+        digest,
+        "application/vnd.oci.image.manifest.v1+json",
+        data.len(),
+        &[],
+        std::time::SystemTime::now(),
+    );
+    let _ = crypto::PublicKey::from_pem(data);
+    let _ = crypto::PublicKey::from_spki(data);
+    let _ = crypto::certificates_from_pem(data).map(crypto::CertificatePool::from_certificates);
+    let _ = Credentials::parse("fuzz", data);
+}
+
 /// Media types of the signature artifacts this crate reads.
 pub mod media_types {
     /// A cosign simple-signing payload (a layer of a `.sig` manifest).
