@@ -46,8 +46,22 @@ pub struct TestRegistry {
     pub host: String,
     /// The CA the registry's certificate chains to (PEM).
     pub ca_pem: String,
-    /// Basic-auth user and password, when the registry requires them.
+    /// The user and password the registry (or its token service) accepts, when it
+    /// requires credentials.
     pub basic_auth: Option<(String, String)>,
+    token_service: Option<TokenService>,
+}
+
+/// How the test registry authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anonymous access.
+    None,
+    /// htpasswd basic auth.
+    Basic,
+    /// Bearer tokens from a token service (on 127.0.0.1 too) that takes the basic-auth
+    /// credentials, as Docker Hub, GHCR or Harbor do.
+    Token,
 }
 
 /// Where the registry binary is.
@@ -74,6 +88,15 @@ impl TestRegistry {
     /// When the registry is required but missing, or does not come up within 20 s.
     #[must_use]
     pub fn start(basic_auth: bool) -> Option<Self> {
+        Self::start_with(if basic_auth { Auth::Basic } else { Auth::None })
+    }
+
+    /// [`TestRegistry::start`] with any [`Auth`].
+    ///
+    /// # Panics
+    /// As [`TestRegistry::start`].
+    #[must_use]
+    pub fn start_with(auth: Auth) -> Option<Self> {
         let Some(binary) = registry_binary() else {
             let required = std::env::var(REQUIRE_REGISTRY).is_ok_and(|v| v == "1");
             assert!(
@@ -87,7 +110,7 @@ impl TestRegistry {
         };
         let mut last_error = String::new();
         for _ in 0..3 {
-            match Self::try_start(&binary, basic_auth) {
+            match Self::try_start(&binary, auth) {
                 Ok(registry) => return Some(registry),
                 Err(e) => last_error = e.to_string(),
             }
@@ -95,13 +118,24 @@ impl TestRegistry {
         panic!("docker-registry did not start: {last_error}");
     }
 
-    fn try_start(binary: &Path, basic_auth: bool) -> Result<Self, Error> {
+    fn try_start(binary: &Path, mode: Auth) -> Result<Self, Error> {
         let dir = tempfile::tempdir()?;
         let (ca_pem, cert_pem, key_pem) = server_certificates()?;
         std::fs::write(dir.path().join("cert.pem"), &cert_pem)?;
         std::fs::write(dir.path().join("key.pem"), &key_pem)?;
         let port = free_port()?;
-        let auth = if basic_auth {
+        let mut token_service = None;
+        let auth = if mode == Auth::Token {
+            let service = TokenService::start(&cert_pem, &key_pem)?;
+            std::fs::write(dir.path().join("token-ca.pem"), &service.signing_cert_pem)?;
+            let auth = format!(
+                "auth:\n  token:\n    realm: https://{}/token\n    service: kubepci-test-registry\n    issuer: kubepci-test-tokens\n    rootcertbundle: {}\n",
+                service.addr,
+                dir.path().join("token-ca.pem").display()
+            );
+            token_service = Some(service);
+            auth
+        } else if mode == Auth::Basic {
             let hash = bcrypt::hash_with_result("s3cret-pass", 4)?
                 .format_for_version(bcrypt::Version::TwoA);
             std::fs::write(dir.path().join("htpasswd"), format!("kubepci:{hash}\n"))?;
@@ -150,7 +184,9 @@ impl TestRegistry {
             dir,
             host: format!("127.0.0.1:{port}"),
             ca_pem,
-            basic_auth: basic_auth.then(|| ("kubepci".to_owned(), "s3cret-pass".to_owned())),
+            basic_auth: (mode != Auth::None)
+                .then(|| ("kubepci".to_owned(), "s3cret-pass".to_owned())),
+            token_service,
         })
     }
 
@@ -160,6 +196,15 @@ impl TestRegistry {
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.token_service.take();
+    }
+
+    /// How many tokens the token service issued (0 without one).
+    #[must_use]
+    pub fn tokens_issued(&self) -> usize {
+        self.token_service
+            .as_ref()
+            .map_or(0, |s| s.issued.load(Ordering::Relaxed))
     }
 
     /// A `.dockerconfigjson` document with this registry's credentials.
@@ -237,6 +282,158 @@ impl Drop for TestRegistry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A registry token service on 127.0.0.1 (the distribution "token" auth scheme): it checks
+/// the basic-auth credentials and issues an ES256 JWT, with its signing certificate in
+/// `x5c`, granting the scopes asked for. Stops when dropped.
+struct TokenService {
+    addr: SocketAddr,
+    signing_cert_pem: String,
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for TokenService {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Signer {
+    key: ring::signature::EcdsaKeyPair,
+    cert_der: Vec<u8>,
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TokenService {
+    fn start(tls_cert_pem: &str, tls_key_pem: &str) -> Result<Self, Error> {
+        use rustls_pki_types::pem::PemObject as _;
+        let signing = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "kubepci test token signer");
+        let cert = params.self_signed(&signing)?;
+        let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &signing.serialize_der(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .map_err(|e| format!("token key: {e}"))?;
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let signer = std::sync::Arc::new(Signer {
+            key,
+            cert_der: cert.der().to_vec(),
+            issued: issued.clone(),
+        });
+        let certs = rustls_pki_types::CertificateDer::pem_slice_iter(tls_cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(tls_key_pem.as_bytes())?;
+        let tls = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = axum::Router::new()
+                    .route("/token", axum::routing::get(issue_token))
+                    .with_state(signer);
+                kubepci_https::serve(
+                    listener,
+                    std::sync::Arc::new(tls),
+                    app,
+                    kubepci_https::ServeOptions::default(),
+                    async move {
+                        let _ = stopped.await;
+                    },
+                )
+                .await;
+            });
+        });
+        Ok(Self {
+            addr,
+            signing_cert_pem: cert.pem(),
+            issued,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+async fn issue_token(
+    axum::extract::State(signer): axum::extract::State<std::sync::Arc<Signer>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let expected = format!("Basic {}", B64.encode("kubepci:s3cret-pass"));
+    let authorised = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    if !authorised {
+        return (http::StatusCode::UNAUTHORIZED, "bad credentials").into_response();
+    }
+    let query = request.uri().query().unwrap_or_default();
+    let mut access = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key != "scope" {
+            continue;
+        }
+        // `repository:payments/api:pull,push`
+        let mut parts = value.splitn(3, ':');
+        if let (Some(kind), Some(name), Some(actions)) = (parts.next(), parts.next(), parts.next())
+        {
+            access.push(json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}));
+        }
+    }
+    let now = unix_now();
+    let header = json!({"typ": "JWT", "alg": "ES256", "x5c": [B64.encode(&signer.cert_der)]});
+    let claims = json!({
+        "iss": "kubepci-test-tokens",
+        "sub": "kubepci",
+        "aud": "kubepci-test-registry",
+        "exp": now + 300,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": format!("t-{}", signer.issued.fetch_add(1, Ordering::Relaxed)),
+        "access": access
+    });
+    let signing_input = format!(
+        "{}.{}",
+        B64URL.encode(header.to_string()),
+        B64URL.encode(claims.to_string())
+    );
+    let Ok(signature) = signer
+        .key
+        .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
+    else {
+        return (http::StatusCode::INTERNAL_SERVER_ERROR, "signing failed").into_response();
+    };
+    let token = format!("{signing_input}.{}", B64URL.encode(signature.as_ref()));
+    axum::Json(json!({"token": token, "access_token": token, "expires_in": 300})).into_response()
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it: (CA PEM, cert PEM, key PEM).

@@ -548,3 +548,54 @@ fn write_temp_key() -> String {
     std::fs::write(&path, CosignKey::p256().public_pem()).expect("write");
     path.display().to_string()
 }
+
+#[tokio::test]
+async fn bearer_tokens_from_the_registrys_token_service() {
+    let Some(registry) = TestRegistry::start_with(kubepci_imagesig::testing::Auth::Token) else {
+        return;
+    };
+    let push = registry.pusher();
+    let key = CosignKey::p256();
+    let name = format!("{}/{REPO}", registry.host);
+    let signed = push
+        .image_with(REPO, "1.0", "token")
+        .await
+        .expect("push through a token");
+    push.cosign_signatures(REPO, &signed.digest, &[key.layer(&name, &signed.digest)])
+        .await
+        .expect("sign");
+    let key_file = registry.write_file("cosign.pub", key.public_pem().as_bytes());
+    let policy = one_policy(&registry, json!([{"cosignKey": {"publicKey": key_file}}]));
+    let before = registry.tokens_issued();
+    let verifier = make_verifier(&registry, policy.clone());
+    let ok = verify(&verifier, &push.image(REPO, "1.0")).await;
+    assert_eq!(ok.verification.outcome, Outcome::Verified, "{ok:#?}");
+    assert!(
+        registry.tokens_issued() > before,
+        "the verifier asked the token service"
+    );
+
+    // Without credentials the token service refuses, and so does the registry.
+    let settings: SignaturePolicy = serde_json::from_value(policy).expect("policy");
+    let mut anonymous = registry.options(Duration::from_secs(5));
+    anonymous.credentials = kubepci_imagesig::Credentials::default();
+    let refused = Verifier::new(
+        TrustPolicy::load(&settings).expect("trust"),
+        Registry::new(anonymous).expect("client"),
+    );
+    let denied = verify(&refused, &push.image(REPO, "1.0")).await;
+    assert_eq!(
+        denied.verification.outcome,
+        Outcome::Rejected,
+        "{denied:#?}"
+    );
+    assert!(
+        denied
+            .verification
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("refused access"),
+        "{denied:#?}"
+    );
+}
