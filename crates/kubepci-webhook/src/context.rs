@@ -2,7 +2,7 @@
 //! it current (a watch of the cluster, or nothing for a static snapshot).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kubepci_engine::admission::{ContextSource, ContextStore};
@@ -84,6 +84,33 @@ impl SharedContext {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The watch of the cluster writes here.
+impl kubepci_cluster::ContextSink for SharedContext {
+    fn relisted(&self, kind: &'static str, objects: Vec<kubepci_k8s::Object>) {
+        self.update(|store| store.replace_kind(kind, objects.into_iter().map(Arc::new)));
+    }
+
+    fn applied(&self, object: kubepci_k8s::Object) {
+        self.update(|store| store.upsert(Arc::new(object)));
+    }
+
+    fn deleted(&self, kind: &str, namespace: Option<&str>, name: &str) {
+        self.update(|store| store.remove(kind, namespace, name));
+    }
+
+    fn synced(&self) {
+        self.mark_synced();
+    }
+}
+
+/// The kinds a watch of the cluster reads for `kinds` (the admission rules' context): all but
+/// Secrets, whose values the webhook never holds (its service account cannot read them);
+/// rules that would compare a Secret's certificate see none, as in a scan without it.
+#[must_use]
+pub fn watched_kinds(kinds: &[&'static str]) -> Vec<&'static str> {
+    kinds.iter().copied().filter(|k| *k != "Secret").collect()
 }
 
 impl ContextSource for SharedContext {

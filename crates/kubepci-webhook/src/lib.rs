@@ -19,7 +19,7 @@ pub mod metrics;
 pub mod review;
 mod server;
 
-pub use context::SharedContext;
+pub use context::{SharedContext, watched_kinds};
 pub use handler::{WebhookState, router, today_utc};
 pub use metrics::Metrics;
 pub use server::{Bound, RunOptions, run};

@@ -56,7 +56,9 @@ struct ServeArgs {
     reload_interval: Duration,
 
     /// Manifests or a snapshot (`kubectl get … -o json`) that stand for the cluster:
-    /// namespaces and their scope, NetworkPolicies, RBAC, … (files, directories, `-`)
+    /// namespaces and their scope, NetworkPolicies, RBAC, … (files, directories, `-`).
+    /// Without it, the context is the cluster itself, listed and watched through the pod's
+    /// service account (or the kubeconfig), read-only; /readyz waits for the first list
     #[arg(long = "context", value_name = "PATH")]
     context: Vec<PathBuf>,
 
@@ -101,19 +103,34 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         client_ca: a.client_ca.clone(),
     })
     .context("configuring TLS")?;
-    if a.context.is_empty() {
-        bail!("give the cluster context with --context PATH (manifests or a snapshot)");
-    }
-    let paths = kubepci_k8s::source::expand(&a.context)?;
-    let (store, errors) = admitter.load_context(&paths);
-    if let Some(error) = errors.first() {
-        bail!(
-            "the context has {} input error(s), the first: {error}",
-            errors.len()
-        );
-    }
-    tracing::info!(objects = store.len(), "context loaded");
-    let context = Arc::new(SharedContext::fixed(store));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (context, watches) = if a.context.is_empty() {
+        let context = Arc::new(SharedContext::waiting());
+        let kinds = kubepci_webhook::watched_kinds(&admitter.context_kinds());
+        let watches = runtime.block_on(async {
+            let client = kubepci_cluster::client()
+                .await
+                .context("connecting to the cluster (no --context given)")?;
+            let sink: Arc<dyn kubepci_cluster::ContextSink> = context.clone();
+            kubepci_cluster::spawn_watches(client, &kinds, sink).context("watching the cluster")
+        })?;
+        tracing::info!(kinds = kinds.len(), "watching the cluster for the context");
+        (context, watches)
+    } else {
+        let paths = kubepci_k8s::source::expand(&a.context)?;
+        let (store, errors) = admitter.load_context(&paths);
+        if let Some(error) = errors.first() {
+            bail!(
+                "the context has {} input error(s), the first: {error}",
+                errors.len()
+            );
+        }
+        tracing::info!(objects = store.len(), "context loaded");
+        (Arc::new(SharedContext::fixed(store)), Vec::new())
+    };
     let run = RunOptions {
         admitter,
         context,
@@ -128,10 +145,6 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_delay: a.shutdown_delay,
         verifier,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     runtime
         .block_on(kubepci_webhook::run(
             run,
@@ -147,5 +160,8 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             shutdown_signal(),
         ))
         .context("serving the webhook")?;
+    for watch in watches {
+        watch.abort();
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
