@@ -223,6 +223,7 @@ pub fn load_config(file: &str, text: &str) -> Result<Config, ConfigError> {
     settings.labels = raw.labels;
     settings.exempt_namespaces = raw.exempt_namespaces;
     settings.images = raw.images;
+    settings.images.signatures.validate().map_err(error)?;
     settings.vulnerabilities = raw.vulnerabilities;
     settings.rbac = raw.rbac;
     settings.platform = raw.platform;
@@ -321,7 +322,7 @@ mod tests {
     fn rule_settings_are_parsed() {
         let config = load_config(
             "kubepci.yaml",
-            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: cde\n    registries: [registry.example.com/payments/]\nvulnerabilities:\n  slaDays: 14\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
+            "labels:\n  scope: pci.example.com/scope\nexemptNamespaces: [kube-system, platform]\nimages:\n  allowedRegistries: [registry.example.com/]\n  signatures:\n    required: in-scope\n    policies:\n      - name: payments\n        images: [registry.example.com/payments/**]\n        signers:\n          - cosignKey: {publicKey: keys/cosign.pub}\n          - keyless: {issuer: https://issuer.example, subject: \"https://ci.example/*\", fulcioRoots: f.pem, rekorKey: r.pub}\n          - notation: {trustStore: [ca.pem], trustedIdentities: [\"x509.subject: O=Example\"]}\nvulnerabilities:\n  slaDays: 14\nrbac:\n  clusterAdminSubjects: [\"Group:platform-admins\"]\nplatform:\n  clusterInput: always\n  runtimeDetectors: [falco]\n",
         )
         .expect("valid");
         let s = &config.settings;
@@ -331,7 +332,14 @@ mod tests {
         assert_eq!(s.images.allowed_registries, ["registry.example.com/"]);
         assert_eq!(
             s.images.signatures.required,
-            kubepci_rules::settings::SignatureScope::Cde
+            kubepci_rules::settings::SignatureScope::InScope
+        );
+        assert_eq!(s.images.signatures.policies[0].signers.len(), 3);
+        assert!(
+            s.images
+                .signatures
+                .policy_for("registry.example.com/payments/api:1")
+                .is_some()
         );
         assert_eq!(s.vulnerabilities.sla_days, 14);
         assert_eq!(s.vulnerabilities.max_report_age_days, 90);
@@ -344,6 +352,22 @@ mod tests {
             s.platform.log_forwarders,
             kubepci_rules::Settings::default().platform.log_forwarders
         );
+    }
+
+    #[test]
+    fn signing_policies_are_validated() {
+        let err = load_config(
+            "kubepci.yaml",
+            "images:\n  signatures:\n    policies:\n      - name: p\n        images: [\"a.example/[x\"]\n        signers: [{cosignKey: {publicKey: k.pub}}]\n",
+        )
+        .expect_err("bad glob");
+        assert!(err.message.contains("`p`"), "{err}");
+        let err = load_config(
+            "kubepci.yaml",
+            "images:\n  signatures:\n    policies:\n      - name: p\n        images: [a.example/**]\n        signers: [{cosignKey: {publicKey: k.pub, extra: 1}}]\n",
+        )
+        .expect_err("unknown key");
+        assert!(err.message.contains("extra"), "{err}");
     }
 
     #[test]

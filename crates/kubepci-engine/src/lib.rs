@@ -28,8 +28,8 @@ pub use kubepci_k8s::ScopeSource;
 pub use kubepci_policy::Engine as PolicyEngine;
 pub use policies::{LoadedPolicies, PolicyLoadError, load_policies};
 pub use scan::{
-    Input, LoadedInventory, ScanOptions, ScanReport, load_inventory, load_inventory_inputs, scan,
-    scan_inputs,
+    Input, LoadedInventory, Prepare, ScanOptions, ScanReport, load_inventory,
+    load_inventory_inputs, scan, scan_inputs, scan_with,
 };
 pub use segmentation_config::RawSegmentation;
 pub use selection::{RuleSelection, SelectionError};

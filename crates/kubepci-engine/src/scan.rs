@@ -59,6 +59,9 @@ pub struct ScanReport {
     pub as_of: Date,
     /// The certificate inventory of the input (PCI DSS 4.2.1.1).
     pub certificates: Vec<CertificateEntry>,
+    /// The image signatures verified in the registries (`kubepci scan --verify-images`):
+    /// every image a signing policy covers, with its digest and signer or why it failed.
+    pub image_verifications: Vec<kubepci_rules::signatures::ImageVerification>,
     /// Time spent loading and checking.
     pub elapsed: Duration,
 }
@@ -92,10 +95,25 @@ fn kind_filter(rules: &[RuleRef]) -> KindFilter {
 /// Reads and scans files, directories' manifests and stdin.
 #[must_use]
 pub fn scan(paths: &[InputPath], options: &ScanOptions) -> ScanReport {
+    scan_with(paths, options, &mut |_, _| {})
+}
+
+/// What [`scan_with`] calls once the input is loaded, before any rule runs: it may add to
+/// the rule settings what it learns from the inventory (`--verify-images` verifies the
+/// images of the pod templates in their registries and hands the results to the rules).
+pub type Prepare<'a> = dyn FnMut(&Inventory, &mut kubepci_rules::Settings) + 'a;
+
+/// [`scan`] with a step between loading and the rules (see [`Prepare`]).
+#[must_use]
+pub fn scan_with(
+    paths: &[InputPath],
+    options: &ScanOptions,
+    prepare: &mut Prepare<'_>,
+) -> ScanReport {
     let start = Instant::now();
     let filter = kind_filter(&options.rules);
     let loaded = read_and_load(paths, &filter, options.default_namespace.as_deref());
-    finish(loaded, options, start)
+    finish(loaded, options, start, prepare)
 }
 
 /// Reads and loads every input in parallel.
@@ -148,7 +166,7 @@ pub fn load_inventory(
     let loaded = read_and_load(paths, &KindFilter::Only(wanted), default_namespace);
     let (objects, errors, stats) = merge(loaded);
     LoadedInventory {
-        inventory: Inventory::new(objects, &config.scopes),
+        inventory: Inventory::with_labels(objects, &config.scopes, config.settings.labels.clone()),
         errors,
         stats,
     }
@@ -205,17 +223,24 @@ pub fn scan_inputs(inputs: &[Input], options: &ScanOptions) -> ScanReport {
             )
         })
         .collect();
-    finish(loaded, options, start)
+    finish(loaded, options, start, &mut |_, _| {})
 }
 
-fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanReport {
+fn finish(
+    loaded: Vec<Loaded>,
+    options: &ScanOptions,
+    start: Instant,
+    prepare: &mut Prepare<'_>,
+) -> ScanReport {
     let (objects, errors, stats) = merge(loaded);
     let inventory = Inventory::with_labels(
         objects,
         &options.config.scopes,
         options.config.settings.labels.clone(),
     );
-    let settings = &settings_for(options);
+    let mut settings = settings_for(options);
+    prepare(&inventory, &mut settings);
+    let settings = &settings;
     // Indexes several cross-resource rules read, built once for all of them.
     let shared = Shared::default();
     let mut findings: Vec<Finding> = options
@@ -252,6 +277,7 @@ fn finish(loaded: Vec<Loaded>, options: &ScanOptions, start: Instant) -> ScanRep
         objects: inventory.objects().iter().map(|o| o.id.clone()).collect(),
         as_of: options.as_of,
         certificates: certificates(&inventory),
+        image_verifications: settings.image_verifications.iter().cloned().collect(),
         elapsed: start.elapsed(),
     }
 }

@@ -116,6 +116,7 @@ fn decide_with(
         object: request.object.map(str::as_bytes),
         old_object: request.old.map(str::as_bytes),
         username: request.username,
+        images: None,
     };
     admitter
         .review(
@@ -350,6 +351,7 @@ fn objects_without_type_fields_take_the_requests() {
         object: Some(b"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"),
         old_object: None,
         username: "alice",
+        images: None,
     };
     let settings = admitter.options().config.admission.clone();
     let error = admitter

@@ -138,6 +138,7 @@ fn admission_denies_and_admits_with_policies() {
             object: Some(pod.as_bytes()),
             old_object: None,
             username: "alice",
+            images: None,
         };
         admitter
             .review(

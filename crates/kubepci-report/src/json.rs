@@ -58,6 +58,29 @@ pub struct ScanDocument {
     pub input_errors: Vec<InputErrorDoc>,
     /// What the waiver register needs attention for.
     pub waiver_notes: Vec<WaiverNoteDoc>,
+    /// Image signatures verified in the registries (`--verify-images`; absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_signatures: Vec<ImageSignatureDoc>,
+}
+
+/// The signature verification of one image reference.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSignatureDoc {
+    /// The reference as the pod spec writes it.
+    pub image: String,
+    /// The manifest digest it resolved to (`sha256:…`), when the registry answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The signing policy that applied.
+    pub policy: String,
+    /// `verified`, `rejected` or `unavailable`.
+    pub outcome: String,
+    /// The signers whose signatures verified.
+    pub signers: Vec<String>,
+    /// Why it was rejected or could not be verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Tool identity.
@@ -406,6 +429,18 @@ pub fn document(report: &ScanReport, options: &RenderOptions) -> ScanDocument {
                     id: id.clone(),
                     text: n.to_string(),
                 }
+            })
+            .collect(),
+        image_signatures: report
+            .image_verifications
+            .iter()
+            .map(|v| ImageSignatureDoc {
+                image: v.image.clone(),
+                digest: v.digest.clone(),
+                policy: v.policy.clone(),
+                outcome: v.outcome.as_str().to_owned(),
+                signers: v.signers.clone(),
+                reason: v.reason.clone(),
             })
             .collect(),
     }

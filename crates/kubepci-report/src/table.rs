@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use kubepci_engine::ScanReport;
 use kubepci_model::{Finding, Severity};
 use kubepci_rules::pci;
+use kubepci_rules::signatures::Outcome;
 
 use crate::{RenderOptions, Summary};
 
@@ -87,6 +88,7 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
             let _ = writeln!(out, "  {note}");
         }
     }
+    write_image_signatures(&mut out, &p, report);
     write_requirements(&mut out, &p, &summary);
     let counts: Vec<String> = Severity::ALL
         .iter()
@@ -159,6 +161,39 @@ fn write_group(out: &mut String, p: &Paint, report: &ScanReport, findings: &[&Fi
             f.message,
             p.dim(&format!("[{}] PCI {pci_refs}", f.scope)),
             waiver
+        );
+    }
+}
+
+/// `--verify-images`: every image a signing policy covers, and what its registry showed.
+fn write_image_signatures(out: &mut String, p: &Paint, report: &ScanReport) {
+    if report.image_verifications.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.bold("Image signatures (verified in the registries)")
+    );
+    for v in &report.image_verifications {
+        let colour = match v.outcome {
+            Outcome::Verified => "32",
+            Outcome::Rejected => "31",
+            Outcome::Unavailable => "33",
+        };
+        let outcome = p.wrap(colour, &format!("{:<11}", v.outcome.as_str()));
+        let _ = writeln!(out, "  {outcome} {}", v.image);
+        let digest = v.digest.as_deref().unwrap_or("(not resolved)");
+        let detail = if v.signers.is_empty() {
+            v.reason.clone().unwrap_or_default()
+        } else {
+            format!("signed by {}", v.signers.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "              {}  {}",
+            p.dim(&format!("{digest} · policy {}", v.policy)),
+            detail
         );
     }
 }

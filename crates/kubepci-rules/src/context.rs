@@ -121,6 +121,21 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Reports a finding on the object being checked at a severity other than the rule's:
+    /// for rules whose policy makes a failure a warning in some scopes (KP5009).
+    pub fn report_at(
+        &mut self,
+        severity: kubepci_model::Severity,
+        pointer: JsonPointer,
+        message: impl Into<String>,
+    ) {
+        let before = self.findings.len();
+        self.report(pointer, message);
+        for finding in &mut self.findings[before..] {
+            finding.severity = severity;
+        }
+    }
+
     /// Reports a finding on any object of the inventory.
     pub fn report_on(&mut self, object: &Object, pointer: JsonPointer, message: impl Into<String>) {
         let location = object.location(&pointer);

@@ -29,6 +29,7 @@ pub mod pci;
 pub mod registry;
 mod rules;
 pub mod settings;
+pub mod signatures;
 mod support;
 pub mod x509;
 

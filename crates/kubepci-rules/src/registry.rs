@@ -120,6 +120,7 @@ pub static RULES: &[&dyn Rule] = &[
     &VulnerabilityFixOverdue,
     &VulnerabilityReportMissing,
     &VulnerabilityReportStale,
+    &ImageSignatureNotVerified,
     // Malware, intrusion and change detection (KP5101–KP5199).
     &RuntimeDetectorMissing,
     &DetectorAlertsNotForwarded,

@@ -54,6 +54,10 @@ pub struct Settings {
     /// StorageClasses accepted as encrypted for CDE volumes, besides those whose parameters
     /// show encryption.
     pub encrypted_storage_classes: Vec<String>,
+    /// What `kubepci scan --verify-images` found in the registries (KP5009 reads it). Set by
+    /// the scan, never by configuration: `kubepci.yaml` has no such key.
+    #[schemars(skip)]
+    pub image_verifications: crate::signatures::ImageVerifications,
 }
 
 impl Default for Settings {
@@ -71,6 +75,7 @@ impl Default for Settings {
             certificate_expiry_warning_days: None,
             max_certificate_lifetime_days: None,
             encrypted_storage_classes: Vec::new(),
+            image_verifications: crate::signatures::ImageVerifications::default(),
         }
     }
 }
@@ -114,44 +119,213 @@ impl Settings {
     }
 }
 
-/// Where image signatures are required.
+/// Where a verified image signature is required.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureScope {
-    /// Signatures are not required.
-    #[default]
+    /// Nowhere: failed verifications are at most warnings (see `elsewhere`).
     Off,
-    /// Workloads in `cde` namespaces run signed images only.
+    /// Workloads in `cde` namespaces (the default).
+    #[default]
     Cde,
-    /// Workloads in every in-scope namespace (cde, connected, unscoped) run signed images only.
+    /// Workloads in every in-scope namespace (cde, connected, unscoped).
     InScope,
 }
 
-/// A keyless (Fulcio/OIDC) signing identity the admission webhook accepts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct KeylessIdentity {
-    /// OIDC issuer of the signing certificate, e.g. `https://token.actions.githubusercontent.com`.
-    pub issuer: String,
-    /// Subject of the signing certificate (a workflow URL, an e-mail address).
-    pub subject: String,
+impl SignatureScope {
+    /// Whether namespaces of `scope` are covered.
+    #[must_use]
+    pub fn covers(self, scope: kubepci_model::Scope) -> bool {
+        match self {
+            SignatureScope::Off => false,
+            SignatureScope::Cde => scope.is_cde(),
+            SignatureScope::InScope => scope.in_scope(),
+        }
+    }
 }
 
-/// The image-signature policy: recorded here, checked by the scan (images outside the signed
-/// registries) and enforced by the admission webhook (signature verification).
+/// What a failed verification does outside the scope where signatures are required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutsideRequiredScope {
+    /// Admission warns, the scan reports a medium finding (the default).
+    #[default]
+    Warn,
+    /// Nothing: images outside the required scope are not verified.
+    Off,
+}
+
+/// What happens, where signatures are required, when the registry cannot be reached
+/// (time-out, refused connection, 5xx).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryErrorMode {
+    /// Fail closed: the image is denied, with the registry error as the reason (the default).
+    #[default]
+    Deny,
+    /// Fail open: the image is admitted with a warning naming the registry error.
+    Warn,
+}
+
+/// One party whose signature an image may carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Signer {
+    /// A cosign key pair: the signature (a `sha256-<digest>.sig` tag, or a Sigstore bundle
+    /// among the image's referrers) verifies with this public key.
+    #[serde(rename_all = "camelCase")]
+    CosignKey {
+        /// PEM file of the public key (`cosign.pub`): ECDSA P-256 or Ed25519.
+        public_key: String,
+    },
+    /// Keyless (Fulcio/OIDC) signing: a short-lived certificate issued under the given
+    /// Fulcio roots to an OIDC identity, the signature logged in Rekor. Nothing is fetched
+    /// from a public Sigstore instance: the roots and the log's key are files.
+    #[serde(rename_all = "camelCase")]
+    Keyless {
+        /// OIDC issuer recorded in the certificate, e.g.
+        /// `https://token.actions.githubusercontent.com`.
+        issuer: String,
+        /// Subject of the certificate (its SAN e-mail or URI); `*` matches any run of
+        /// characters, e.g. `https://github.com/example/payments/.github/workflows/*`.
+        subject: String,
+        /// PEM file with the Fulcio root and intermediate certificates.
+        fulcio_roots: String,
+        /// PEM file of the Rekor transparency log's public key (ECDSA P-256 or Ed25519).
+        rekor_key: String,
+    },
+    /// A Notary Project (notation) signature: an X.509 signing certificate chaining to one of
+    /// the trust store's roots, with a subject among the trusted identities.
+    #[serde(rename_all = "camelCase")]
+    Notation {
+        /// PEM files of the trusted root (CA) certificates.
+        trust_store: Vec<String>,
+        /// Accepted signing identities, as notation's trust policy writes them:
+        /// `x509.subject: C=US, O=Example, CN=release` (the certificate's subject has every
+        /// listed attribute with that value), or `*` for any certificate chaining to the
+        /// trust store.
+        trusted_identities: Vec<String>,
+    },
+}
+
+impl Signer {
+    /// A short description for messages and evidence.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Signer::CosignKey { public_key } => format!("cosign key {public_key}"),
+            Signer::Keyless {
+                issuer, subject, ..
+            } => format!("keyless {subject} (issuer {issuer})"),
+            Signer::Notation {
+                trusted_identities, ..
+            } => format!("notation {}", trusted_identities.join(" | ")),
+        }
+    }
+}
+
+/// How many of a policy's signers must have signed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignerRequirement {
+    /// One verified signature by any listed signer (the default).
+    #[default]
+    Any,
+    /// A verified signature by every listed signer (the build pipeline and a release
+    /// approver, say).
+    All,
+}
+
+/// Which images need which signatures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ImageSigningPolicy {
+    /// A name for messages and evidence (`payments-images`).
+    pub name: String,
+    /// Globs on `registry/repository`, normalised as the runtime resolves names (`nginx` is
+    /// `docker.io/library/nginx`): `*` stays within one path segment, `**` crosses them,
+    /// e.g. `registry.pay.example/payments/**`.
+    pub images: Vec<String>,
+    /// Who may sign these images.
+    pub signers: Vec<Signer>,
+    /// Whether one signer suffices or all must have signed.
+    pub require: SignerRequirement,
+}
+
+/// How kubepci reaches registries to verify signatures.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RegistryAccess {
+    /// A `.dockerconfigjson` file (the content of a `kubernetes.io/dockerconfigjson`
+    /// Secret) with credentials per registry, used for basic auth and for the bearer tokens
+    /// a registry's challenge asks for. Without it, registries are read anonymously.
+    pub credentials: Option<String>,
+    /// PEM files of the root certificates registries' TLS certificates chain to (a private
+    /// CA). When set, only these roots are trusted; by default, the system's.
+    pub ca_files: Vec<String>,
+    /// How long verifying one image may take, all its registry requests together, in seconds
+    /// (default 5). At admission the request's deadline cuts it shorter.
+    pub timeout_seconds: u32,
+    /// What an unreachable registry does where signatures are required.
+    pub on_error: RegistryErrorMode,
+}
+
+impl Default for RegistryAccess {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            ca_files: Vec::new(),
+            timeout_seconds: 5,
+            on_error: RegistryErrorMode::Deny,
+        }
+    }
+}
+
+/// The verification cache: results are kept by image digest.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct VerificationCacheSettings {
+    /// How long a digest's verification result is kept, in seconds (default 300).
+    pub ttl_seconds: u32,
+    /// How many results are kept at most (default 4096); the oldest go first.
+    pub max_entries: u32,
+}
+
+impl Default for VerificationCacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl_seconds: 300,
+            max_entries: 4096,
+        }
+    }
+}
+
+/// The image-signature policy: which images must be signed by whom, and where. The scan
+/// flags images no policy covers where signatures are required (KP5005) and, with
+/// `kubepci scan --verify-images`, images whose signatures do not verify (KP5009); the
+/// admission webhook verifies the images of every pod it admits.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SignaturePolicy {
-    /// Where signed images are required.
+    /// Where a verified signature is required (default `cde`). Nothing is required until
+    /// `policies` names at least one policy.
     pub required: SignatureScope,
-    /// Registry prefixes whose images are signed (and verified at admission), e.g.
-    /// `registry.example.com/payments/`. Prefixes end at a `/` boundary.
-    pub registries: Vec<String>,
-    /// Public keys the signatures verify against (file paths or KMS URIs, as cosign takes them).
-    pub public_keys: Vec<String>,
-    /// Keyless signing identities accepted instead of keys.
-    pub keyless: Vec<KeylessIdentity>,
+    /// What failed verifications do elsewhere (default `warn`).
+    pub elsewhere: OutsideRequiredScope,
+    /// Which images need which signers; the first policy whose `images` match applies.
+    pub policies: Vec<ImageSigningPolicy>,
+    /// Registry access: credentials, CA, time-out, failure mode.
+    pub registry: RegistryAccess,
+    /// The verification cache.
+    pub cache: VerificationCacheSettings,
+    /// The policies' image globs, compiled on first use.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) compiled: std::sync::OnceLock<Vec<crate::signatures::ImagePatterns>>,
 }
 
 /// Image provenance parameters.

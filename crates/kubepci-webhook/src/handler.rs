@@ -10,8 +10,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kubepci_engine::admission::{Action, Admitter, Decision, Operation, Review};
+use kubepci_engine::admission::{Action, Admitter, Decision, ObjectUnderReview, Operation, Review};
 use kubepci_https::ops::Readiness;
+use kubepci_imagesig::Verifier;
+use kubepci_rules::signatures::{ImageVerification, ImageVerifications, Outcome as Verified};
 use time::Date;
 use tokio::sync::Semaphore;
 
@@ -35,6 +37,9 @@ pub struct WebhookState {
     pub metrics: Metrics,
     /// Today's date (UTC): waivers expire and certificates age as days pass.
     pub today: fn() -> Date,
+    /// Verifies image signatures in the registries (KP5009), when a signing policy is
+    /// configured.
+    pub verifier: Option<Arc<Verifier>>,
 }
 
 impl std::fmt::Debug for WebhookState {
@@ -52,11 +57,13 @@ pub fn today_utc() -> Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-/// The webhook's router: `POST /validate`, and `/healthz` and `/readyz` (also served on the
-/// operations port). Bodies above `max_body_bytes` get 413.
+/// The webhook's router: `POST /validate`, `POST /mutate` (pins verified images to their
+/// digests), and `/healthz` and `/readyz` (also served on the operations port). Bodies above
+/// `max_body_bytes` get 413.
 pub fn router(state: Arc<WebhookState>, readiness: Readiness, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/validate", post(validate))
+        .route("/mutate", post(mutate))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
@@ -74,7 +81,11 @@ pub fn router(state: Arc<WebhookState>, readiness: Readiness, max_body_bytes: us
         .with_state(state)
 }
 
-fn review_of<'a>(request: &'a AdmissionRequest, api_version: &'a str) -> Option<Review<'a>> {
+fn review_of<'a>(
+    request: &'a AdmissionRequest,
+    api_version: &'a str,
+    images: Option<&'a ImageVerifications>,
+) -> Option<Review<'a>> {
     Some(Review {
         kind: &request.kind.kind,
         api_version,
@@ -84,15 +95,16 @@ fn review_of<'a>(request: &'a AdmissionRequest, api_version: &'a str) -> Option<
         object: request.object.as_ref().map(|o| o.get().as_bytes()),
         old_object: request.old_object.as_ref().map(|o| o.get().as_bytes()),
         username: &request.user_info.username,
+        images,
     })
 }
 
 impl WebhookState {
     /// Decides one request (blocking: it runs the rules).
-    fn decide(&self, request: &AdmissionRequest) -> Decision {
+    fn decide(&self, request: &AdmissionRequest, images: Option<&ImageVerifications>) -> Decision {
         let settings = &self.admitter.options().config.admission;
         let api_version = request.kind.api_version();
-        let Some(review) = review_of(request, &api_version) else {
+        let Some(review) = review_of(request, &api_version, images) else {
             return Decision::failed(settings, "unknown operation");
         };
         match self.admitter.review(
@@ -111,7 +123,7 @@ impl WebhookState {
     fn skip(&self, request: &AdmissionRequest) -> Option<Decision> {
         let settings = &self.admitter.options().config.admission;
         let api_version = request.kind.api_version();
-        let review = review_of(request, &api_version)?;
+        let review = review_of(request, &api_version, None)?;
         self.admitter
             .skip_reason(&review, settings, self.own_namespace.as_deref())
             .map(Decision::skipped)
@@ -145,15 +157,137 @@ async fn validate(State(state): State<Arc<WebhookState>>, body: Bytes) -> Respon
     let request = Arc::new(request);
     let (decision, errored) = match state.skip(&request) {
         Some(decision) => (decision, false),
-        None => evaluate(&state, request.clone(), start).await,
+        None => {
+            let images = verify_images(&state, &request, start).await;
+            evaluate(&state, request.clone(), images, start).await
+        }
     };
     respond(&state, &request, decision, errored, start)
+}
+
+/// Verifies the signatures of the object's images that a signing policy covers, leaving
+/// the evaluation a quarter of the deadline (at most 500 ms): an image the registries did
+/// not answer for in time is unavailable, which KP5009 denies in enforce mode unless
+/// `registry.onError` is `warn`. Each image with the JSON pointer of its field.
+async fn verify_images(
+    state: &WebhookState,
+    request: &AdmissionRequest,
+    start: Instant,
+) -> Option<Vec<(ImageVerification, kubepci_model::JsonPointer)>> {
+    let verifier = state.verifier.as_ref()?;
+    let api_version = request.kind.api_version();
+    let object = state
+        .admitter
+        .parse(ObjectUnderReview {
+            json: request.object.as_ref()?.get().as_bytes(),
+            namespace: Some(request.namespace.as_str()).filter(|ns| !ns.is_empty()),
+            api_version: &api_version,
+            kind: &request.kind.kind,
+        })
+        .ok()?;
+    let covered = kubepci_imagesig::covered_images(&object, verifier.policy());
+    if covered.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut distinct: Vec<&str> = covered.iter().map(|(i, _)| i.as_str()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let reserve = (state.deadline / 4).min(Duration::from_millis(500));
+    let budget = tokio::time::Instant::from_std(start + state.deadline.saturating_sub(reserve));
+    let found: Vec<ImageVerification> =
+        match tokio::time::timeout_at(budget, verifier.verify_all(&distinct)).await {
+            Ok(verdicts) => verdicts.into_iter().map(|v| v.verification).collect(),
+            Err(_) => distinct
+                .iter()
+                .filter_map(|image| {
+                    let policy = verifier.policy().policy_for(image)?;
+                    Some(ImageVerification {
+                        image: (*image).to_owned(),
+                        digest: None,
+                        policy: policy.name.clone(),
+                        outcome: Verified::Unavailable,
+                        signers: Vec::new(),
+                        reason: Some(format!(
+                            "the registry did not answer before the admission deadline ({} ms)",
+                            state.deadline.as_millis()
+                        )),
+                    })
+                })
+                .collect(),
+        };
+    Some(
+        covered
+            .into_iter()
+            .filter_map(|(image, pointer)| {
+                found
+                    .iter()
+                    .find(|v| v.image == image)
+                    .map(|v| (v.clone(), pointer))
+            })
+            .collect(),
+    )
+}
+
+/// `POST /mutate`: pins each image whose signature verified to the digest that was verified
+/// (a JSON patch), so that the kubelet pulls exactly what was checked even if the tag moves.
+/// Never denies: the validating webhook does.
+async fn mutate(State(state): State<Arc<WebhookState>>, body: Bytes) -> Response {
+    let request = match decode(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let body = serde_json::json!({ "error": error.to_string() });
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response();
+        }
+    };
+    let start = Instant::now();
+    let images = match state.skip(&request) {
+        Some(_) => None,
+        None => verify_images(&state, &request, start).await,
+    };
+    let patch: Vec<serde_json::Value> = images
+        .unwrap_or_default()
+        .iter()
+        .filter(|(v, _)| v.outcome == Verified::Verified)
+        .filter_map(|(v, pointer)| {
+            let pinned = kubepci_imagesig::pinned(&v.image, v.digest.as_deref()?);
+            (pinned != v.image).then(|| {
+                serde_json::json!({"op": "replace", "path": pointer.to_string(), "value": pinned})
+            })
+        })
+        .collect();
+    tracing::info!(
+        kind = %request.kind.kind,
+        operation = %request.operation,
+        pinned = patch.len(),
+        latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "admission mutation"
+    );
+    let response = AdmissionResponse {
+        uid: request.uid.clone(),
+        allowed: true,
+        status: None,
+        warnings: Vec::new(),
+        audit_annotations: std::collections::BTreeMap::new(),
+        patch: (!patch.is_empty()).then(|| crate::review::json_patch(&patch)),
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        encode(&response),
+    )
+        .into_response()
 }
 
 /// Runs the rules off the async threads, within the deadline (queueing for a slot included).
 async fn evaluate(
     state: &Arc<WebhookState>,
     request: Arc<AdmissionRequest>,
+    images: Option<Vec<(ImageVerification, kubepci_model::JsonPointer)>>,
     start: Instant,
 ) -> (Decision, bool) {
     let settings = &state.admitter.options().config.admission;
@@ -171,9 +305,11 @@ async fn evaluate(
     };
     state.metrics.in_flight.inc();
     let worker = state.clone();
+    let images: Option<ImageVerifications> =
+        images.map(|found| found.into_iter().map(|(v, _)| v).collect::<Vec<_>>().into());
     let work = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        worker.decide(&request)
+        worker.decide(&request, images.as_ref())
     });
     let result = tokio::time::timeout_at(deadline, work).await;
     state.metrics.in_flight.dec();
@@ -266,6 +402,7 @@ fn respond(
         }),
         warnings: decision.warnings,
         audit_annotations: decision.audit_annotations,
+        patch: None,
     };
     (
         StatusCode::OK,

@@ -193,6 +193,24 @@ pub struct AdmissionResponse {
     /// Recorded in the apiserver's audit event, prefixed with the webhook's name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub audit_annotations: BTreeMap<String, String>,
+    /// A mutating answer: the base64 of a JSON patch (RFC 6902).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+}
+
+impl AdmissionResponse {
+    /// `JSONPatch` when the answer carries a patch.
+    fn patch_type(&self) -> Option<&'static str> {
+        self.patch.as_ref().map(|_| "JSONPatch")
+    }
+}
+
+/// Encodes JSON patch operations as `response.patch` wants them (base64).
+#[must_use]
+pub fn json_patch(operations: &[serde_json::Value]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .encode(serde_json::to_vec(operations).unwrap_or_default())
 }
 
 #[derive(Serialize)]
@@ -200,7 +218,16 @@ pub struct AdmissionResponse {
 struct ResponseReview<'a> {
     api_version: &'static str,
     kind: &'static str,
+    response: WithPatchType<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WithPatchType<'a> {
+    #[serde(flatten)]
     response: &'a AdmissionResponse,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch_type: Option<&'static str>,
 }
 
 /// Encodes a response as an AdmissionReview.
@@ -209,7 +236,10 @@ pub fn encode(response: &AdmissionResponse) -> Vec<u8> {
     serde_json::to_vec(&ResponseReview {
         api_version: API_VERSION,
         kind: "AdmissionReview",
-        response,
+        response: WithPatchType {
+            response,
+            patch_type: response.patch_type(),
+        },
     })
     .unwrap_or_default()
 }
@@ -273,14 +303,38 @@ mod tests {
             }),
             warnings: vec!["w".into()],
             audit_annotations: BTreeMap::from([("decision".to_owned(), "deny".to_owned())]),
+            patch: None,
         };
         let json: serde_json::Value =
             serde_json::from_slice(&encode(&response)).expect("valid JSON");
+        assert!(json["response"].get("patchType").is_none());
         assert_eq!(json["apiVersion"], API_VERSION);
         assert_eq!(json["kind"], "AdmissionReview");
         assert_eq!(json["response"]["uid"], "u-1");
         assert_eq!(json["response"]["allowed"], false);
         assert_eq!(json["response"]["status"]["code"], 403);
         assert_eq!(json["response"]["auditAnnotations"]["decision"], "deny");
+    }
+
+    #[test]
+    fn a_patch_is_base64_json_with_its_type() {
+        let op = serde_json::json!({"op": "replace", "path": "/spec/containers/0/image", "value": "r/x@sha256:ab"});
+        let response = AdmissionResponse {
+            uid: "u-2".into(),
+            allowed: true,
+            status: None,
+            warnings: Vec::new(),
+            audit_annotations: BTreeMap::new(),
+            patch: Some(json_patch(std::slice::from_ref(&op))),
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&encode(&response)).expect("valid JSON");
+        assert_eq!(json["response"]["patchType"], "JSONPatch");
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(json["response"]["patch"].as_str().expect("patch"))
+            .expect("base64");
+        let ops: serde_json::Value = serde_json::from_slice(&decoded).expect("JSON patch");
+        assert_eq!(ops, serde_json::json!([op]));
     }
 }

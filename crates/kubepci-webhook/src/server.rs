@@ -42,6 +42,8 @@ pub struct RunOptions {
     /// After the stop signal: how long to keep serving while not ready, so that the Service
     /// stops sending before the listener closes.
     pub shutdown_delay: Duration,
+    /// Verifies image signatures (KP5009) when a signing policy is configured.
+    pub verifier: Option<Arc<kubepci_imagesig::Verifier>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -84,6 +86,7 @@ pub async fn run(
         slots: Arc::new(Semaphore::new(opts.max_concurrent.max(1))),
         metrics: metrics.clone(),
         today: today_utc,
+        verifier: opts.verifier,
     });
     let refresh: Refresh = {
         let (context, certificate, metrics) = (

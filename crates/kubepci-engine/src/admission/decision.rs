@@ -72,6 +72,9 @@ pub struct Review<'a> {
     pub old_object: Option<&'a [u8]>,
     /// `request.userInfo.username`.
     pub username: &'a str,
+    /// What verifying the object's images in their registries found (KP5009 reads it), when
+    /// the webhook verifies image signatures.
+    pub images: Option<&'a kubepci_rules::signatures::ImageVerifications>,
 }
 
 /// Why a request was allowed without evaluation.
@@ -307,13 +310,13 @@ impl Admitter {
             )));
         }
         let requester = Requester::of(review.username);
-        let evaluation = self.evaluate(object, context, date, requester);
+        let evaluation = self.evaluate_with(object, context, date, requester, review.images);
         let old = match (review.operation, review.old_object) {
             (Operation::Update, Some(json))
                 if settings.existing_findings_on_update == ExistingFindings::Warn =>
             {
                 let old = self.parse(ObjectUnderReview { json, ..typed })?;
-                Some(self.evaluate(old, context, date, requester))
+                Some(self.evaluate_with(old, context, date, requester, review.images))
             }
             _ => None,
         };
@@ -341,7 +344,10 @@ impl Admitter {
         let message =
             (!allowed).then(|| denial_message(&evaluation.object, evaluation.scope, &outcomes));
         let warnings = warnings(&outcomes, &evaluation.unknown_waivers);
-        let audit_annotations = audit_annotations(allowed, mode, evaluation.scope, &outcomes);
+        let mut audit_annotations = audit_annotations(allowed, mode, evaluation.scope, &outcomes);
+        if let Some(images) = review.images {
+            image_annotations(images, &mut audit_annotations);
+        }
         Ok(Decision {
             allowed,
             skipped: None,
@@ -447,6 +453,32 @@ fn warnings(outcomes: &[Outcome], unknown_waivers: &[String]) -> Vec<String> {
         warnings.push(format!("and {more} more kubepci warnings"));
     }
     warnings
+}
+
+/// `verified-images` (`image=digest` of every image whose signature verified) and
+/// `unverified-images`, so that the audit event names what was admitted, digest by digest.
+fn image_annotations(
+    images: &kubepci_rules::signatures::ImageVerifications,
+    annotations: &mut BTreeMap<String, String>,
+) {
+    use kubepci_rules::signatures::Outcome as Verified;
+    let list = |wanted: bool| -> String {
+        let items: Vec<String> = images
+            .iter()
+            .filter(|v| (v.outcome == Verified::Verified) == wanted)
+            .map(|v| match &v.digest {
+                Some(d) => format!("{}={d}", v.image),
+                None => v.image.clone(),
+            })
+            .collect();
+        truncate(&items.join(","), ANNOTATION_LIMIT)
+    };
+    for (key, wanted) in [("verified-images", true), ("unverified-images", false)] {
+        let value = list(wanted);
+        if !value.is_empty() {
+            annotations.insert(key.to_owned(), value);
+        }
+    }
 }
 
 fn audit_annotations(

@@ -306,8 +306,26 @@ impl Admitter {
         date: Date,
         requester: Requester,
     ) -> Evaluation {
+        self.evaluate_with(object, context, date, requester, None)
+    }
+
+    /// [`Admitter::evaluate`] with what verifying the object's images found (KP5009).
+    #[must_use]
+    pub fn evaluate_with(
+        &self,
+        object: Object,
+        context: &impl ContextSource,
+        date: Date,
+        requester: Requester,
+        images: Option<&kubepci_rules::signatures::ImageVerifications>,
+    ) -> Evaluation {
         let start = Instant::now();
-        let settings = self.settings_on(date);
+        let mut settings = self.settings_on(date);
+        if let Some(images) = images.filter(|i| !i.is_empty()) {
+            let mut with_images = (*settings).clone();
+            with_images.image_verifications = images.clone();
+            settings = Arc::new(with_images);
+        }
         let Some(plan) = self.plans.get(object.kind()).or(self.any_kind.as_ref()) else {
             return Evaluation {
                 scope: Scope::Unscoped,

@@ -114,7 +114,7 @@ impl<'a> ImageRef<'a> {
 
 /// A registry or repository prefix from configuration, normalised for matching: no trailing
 /// `/`, lowercase host, Docker Hub aliases folded into `docker.io`.
-fn normalise_prefix(prefix: &str) -> String {
+pub(crate) fn normalise_prefix(prefix: &str) -> String {
     let written = prefix.trim();
     let prefix = written.trim_end_matches('/');
     if prefix.is_empty() {

@@ -38,6 +38,9 @@ pub struct Setup<'a> {
     pub context: Option<&'a str>,
     pub deadline: Duration,
     pub max_body: usize,
+    pub verifier: Option<Arc<kubepci_imagesig::Verifier>>,
+    /// Only these rules (all when empty).
+    pub only: &'a [&'a str],
 }
 
 impl Default for Setup<'_> {
@@ -47,15 +50,24 @@ impl Default for Setup<'_> {
             context: Some(CONTEXT),
             deadline: Duration::from_secs(3),
             max_body: 1 << 20,
+            verifier: None,
+            only: &[],
         }
     }
 }
 
 pub fn admitter(config: &str) -> Admitter {
+    admitter_with(config, &[])
+}
+
+pub fn admitter_with(config: &str, only: &[&str]) -> Admitter {
     let config = load_config("kubepci.yaml", config).expect("valid config");
-    let rules = RuleSelection::default()
-        .resolve(&config.disabled)
-        .expect("rules");
+    let rules = RuleSelection {
+        only: only.iter().map(|s| (*s).to_owned()).collect(),
+        skip: Vec::new(),
+    }
+    .resolve(&config.disabled)
+    .expect("rules");
     Admitter::new(ScanOptions {
         config,
         rules,
@@ -83,7 +95,7 @@ impl Server {
             None => SharedContext::waiting(),
         });
         let options = RunOptions {
-            admitter: admitter(setup.config),
+            admitter: admitter_with(setup.config, setup.only),
             context: context.clone(),
             listen: "127.0.0.1:0".parse().expect("addr"),
             ops_listen: "127.0.0.1:0".parse().expect("addr"),
@@ -94,6 +106,7 @@ impl Server {
             max_body_bytes: setup.max_body,
             max_concurrent: 8,
             shutdown_delay: Duration::ZERO,
+            verifier: setup.verifier,
         };
         let (bound_tx, bound_rx) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -189,10 +202,11 @@ pub fn review(uid: &str, namespace: &str, operation: &str, object: &str) -> Vec<
 pub const PRIVILEGED_POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"debug","namespace":"pay"},"spec":{"containers":[{"name":"app","image":"registry.example.com/app:1.0","securityContext":{"privileged":true}}]}}"#;
 
 pub async fn post(conn: &mut Connection, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let (status, body) = conn
-        .post("/validate", Bytes::from(body))
-        .await
-        .expect("an answer");
+    post_to(conn, "/validate", body).await
+}
+
+pub async fn post_to(conn: &mut Connection, path: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let (status, body) = conn.post(path, Bytes::from(body)).await.expect("an answer");
     (
         status.as_u16(),
         serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),

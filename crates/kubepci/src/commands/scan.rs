@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use kubepci_model::Severity;
 use kubepci_report::{Format, RenderOptions, Summary};
@@ -93,6 +93,35 @@ pub(crate) struct ScanArgs {
     /// When to colour the table output
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub(crate) color: ColorChoice,
+
+    /// Verify, in their registries, the signatures of the images `images.signatures.policies`
+    /// covers (needs network access to the registries): failures are KP5009 findings, and
+    /// the verified digests are listed in the output
+    #[arg(long)]
+    pub(crate) verify_images: bool,
+}
+
+/// `--verify-images`: a step between loading and the rules that verifies the images the
+/// signing policy covers and hands the results to the rules (KP5009) and the report.
+fn image_verification(
+    config: &kubepci_engine::Config,
+) -> anyhow::Result<impl FnMut(&kubepci_k8s::Inventory, &mut kubepci_rules::Settings) + use<>> {
+    let policy = &config.settings.images.signatures;
+    if !policy.is_active() {
+        bail!("--verify-images needs a signing policy: images.signatures.policies in kubepci.yaml");
+    }
+    let verifier = kubepci_imagesig::Verifier::from_settings(policy)
+        .context("loading the image-signing policy")?;
+    Ok(
+        move |inventory: &kubepci_k8s::Inventory, settings: &mut kubepci_rules::Settings| {
+            let images = kubepci_imagesig::images_to_verify(inventory, settings);
+            tracing::info!(images = images.len(), "verifying image signatures");
+            match kubepci_imagesig::verify_blocking(&verifier, &images) {
+                Ok(found) => settings.image_verifications = found,
+                Err(error) => tracing::error!(%error, "the verification runtime did not start"),
+            }
+        },
+    )
 }
 
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -103,7 +132,14 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let options = args.engine.options(args.namespace.clone(), as_of)?;
     let paths = kubepci_k8s::source::expand(&args.paths)?;
-    let report = kubepci_engine::scan(&paths, &options);
+    let mut verification = args
+        .verify_images
+        .then(|| image_verification(&options.config))
+        .transpose()?;
+    let report = match verification.as_mut() {
+        Some(step) => kubepci_engine::scan_with(&paths, &options, step),
+        None => kubepci_engine::scan(&paths, &options),
+    };
     let fail_on: Severity = args.fail_on.into();
     let summary = Summary::of(&report, fail_on);
     tracing::info!(

@@ -89,6 +89,13 @@ pub(crate) fn run(args: WebhookArgs) -> anyhow::Result<ExitCode> {
 
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let options = a.engine.options(None, today_utc())?;
+    let signatures = &options.config.settings.images.signatures;
+    let verifier = signatures
+        .is_active()
+        .then(|| kubepci_imagesig::Verifier::from_settings(signatures))
+        .transpose()
+        .context("loading the image-signing policy")?
+        .map(Arc::new);
     let admitter = Admitter::new(options);
     let tls = ServerTls::load(&TlsFiles {
         cert: a.tls_cert.clone(),
@@ -136,6 +143,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body_bytes: a.max_body,
         max_concurrent: a.max_concurrent_requests,
         shutdown_delay: a.shutdown_delay,
+        verifier,
     };
     runtime
         .block_on(kubepci_webhook::run(

@@ -1,32 +1,36 @@
 use crate::rules::prelude::*;
-use crate::settings::SignatureScope;
-use crate::support::image::{ImageRef, first_prefix};
+use crate::signatures::Requirement;
+use crate::support::image::ImageRef;
 
 declare_rule! {
     /// ## What it does
-    /// When `images.signatures.required` is `cde` (or `in-scope`), flags containers in those
-    /// namespaces whose image is outside `images.signatures.registries`, the registries whose
-    /// images are signed and whose signatures the admission webhook verifies. The rule does not
-    /// run while signatures are not required.
+    /// Where signatures are required (`images.signatures.required`, default `cde`, once
+    /// `images.signatures.policies` names a policy), flags containers whose image no
+    /// image-signing policy covers: no policy names the signers its signature must come
+    /// from, so neither the admission webhook nor `kubepci scan --verify-images` can verify
+    /// it. The rule does not run while no policy is configured.
     ///
     /// ## Why is this bad?
-    /// A signature (cosign, Notation) proves the image came out of the approved build
-    /// pipeline unmodified. An image outside the signed registries cannot be verified at
+    /// A signature (cosign, Notary Project) proves the image came out of the approved build
+    /// pipeline unmodified. An image outside every signing policy cannot be verified at
     /// admission, so anything pushed anywhere can run in the cardholder-data environment,
     /// bypassing change control (PCI DSS 6.5.1) and the inventory of approved software (6.3.2).
     ///
     /// ## How to fix
-    /// Build, sign and push the image through the signed registry, or (after approving it)
-    /// add its registry to `images.signatures.registries` together with the key or keyless
-    /// identity that signs it.
+    /// Build, sign and push the image through a signed repository, or (after approving it)
+    /// add its repository to the `images` of the policy naming the key or keyless identity
+    /// that signs it.
     ///
     /// ## Configuration
     /// ```yaml
     /// images:
     ///   signatures:
     ///     required: cde
-    ///     registries: [registry.example.com/signed/]
-    ///     publicKeys: [k8s://kubepci/cosign-public-key]
+    ///     policies:
+    ///       - name: signed-images
+    ///         images: [registry.example.com/signed/**]
+    ///         signers:
+    ///           - cosignKey: {publicKey: keys/cosign.pub}
     /// ```
     ///
     /// ## Example
@@ -67,7 +71,7 @@ declare_rule! {
     pub(crate) struct ImageSignatureRequired {
         id: "KP5005",
         name: "image-outside-signed-registries",
-        summary: "Image outside the signed registries where signatures are required",
+        summary: "Image no signing policy covers where signatures are required",
         severity: High,
         target: Target::PodTemplates,
         pci: ["6.5.1", "6.3.2"],
@@ -82,23 +86,21 @@ impl Rule for ImageSignatureRequired {
 
     fn check_pod(&self, pod: &PodTemplate<'_>, cx: &mut Context<'_>) {
         let policy = &cx.settings.images.signatures;
-        let applies = match policy.required {
-            SignatureScope::Off => false,
-            SignatureScope::Cde => cx.scope().is_cde(),
-            SignatureScope::InScope => cx.scope().in_scope(),
-        };
-        if !applies {
+        if policy.requirement(cx.scope()) != Requirement::Required {
             return;
         }
         for container in pod.containers() {
-            let Some(image) = container.image().and_then(ImageRef::parse) else {
+            let Some(written) = container.image() else {
                 continue;
             };
-            if first_prefix(&image, &policy.registries).is_none() {
+            let Some(image) = ImageRef::parse(written) else {
+                continue;
+            };
+            if policy.policy_for(written).is_none() {
                 cx.report(
                     container.pointer_to(&["image"]),
                     format!(
-                        "{} image `{}` is outside the signed registries, so its signature cannot be verified",
+                        "{} image `{}` matches no image-signing policy, so nothing verifies its signature",
                         container.describe(),
                         image.full_name()
                     ),

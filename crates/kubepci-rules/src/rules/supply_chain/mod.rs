@@ -4,6 +4,7 @@
 mod image_latest_tag;
 mod image_pull_policy;
 mod image_registry_not_allowed;
+mod image_signature_not_verified;
 mod image_signature_required;
 mod image_without_digest;
 mod reports;
@@ -14,6 +15,7 @@ mod vulnerability_report_stale;
 pub(crate) use image_latest_tag::ImageLatestTag;
 pub(crate) use image_pull_policy::ImagePullPolicy;
 pub(crate) use image_registry_not_allowed::ImageRegistryNotAllowed;
+pub(crate) use image_signature_not_verified::ImageSignatureNotVerified;
 pub(crate) use image_signature_required::ImageSignatureRequired;
 pub(crate) use image_without_digest::ImageWithoutDigest;
 pub(crate) use vulnerability_fix_overdue::VulnerabilityFixOverdue;
